@@ -1,0 +1,66 @@
+// Package ginjwt is JWT authentication for Gin: login, refresh, verify and
+// logout endpoints, middleware that authenticates every request without a
+// database round trip, permission checks, event hooks, and the helpers an
+// application needs to log users in and out from views of its own.
+//
+// # Getting started
+//
+// Mount checks the configuration once, installs the authentication
+// middleware and registers the endpoints under /auth:
+//
+//	db, _ := database.Open("sqlite:app.db")
+//	_ = ginjwt.Migrate(ctx, db)
+//	r := gin.New()
+//	auth, err := ginjwt.Mount(r, ginjwt.Config{
+//		SigningKey: []byte(os.Getenv("GINJWT_SIGNING_KEY")), // 32+ random bytes
+//		DB:         db,
+//	})
+//	r.GET("/api/hello", ginjwt.RequireLogin(), hello)
+//	r.GET("/api/admin", ginjwt.RequirePerms("admin"), admin)
+//
+// # Endpoints
+//
+// POST /auth/token trades {"username", "password"} (JSON or a form) for
+// {"access", "refresh"}. POST /auth/token/refresh trades a refresh token
+// ({"refresh"} or Authorization: Bearer) for a new access token.
+// POST /auth/token/verify answers 200 for a valid {"token"} and 401 with the
+// reason otherwise. POST /auth/token/logout ends the session of the refresh
+// token presented. GET /auth/jwks.json publishes the public keys, and
+// GET /auth/users/me the caller's own user. Every path can be moved or left
+// out ([Paths]) and every handler wrapped or replaced ([Handlers]).
+//
+// # Errors
+//
+// Every error answer is a JSON [ErrorBody] with a stable code: bad_request,
+// invalid_credentials, token_missing, token_invalid, token_expired,
+// token_not_yet_valid, token_revoked, token_type_invalid, csrf_failed,
+// permission_denied, not_found, body_too_large, too_many_requests. Each code
+// has a sentinel error ([ErrTokenExpired], …) that errors.Is recognises, and
+// [StatusOf] maps an error to its status and code.
+//
+// # Tokens and keys
+//
+// Tokens carry jti, sid (the session: the jti of its first refresh token),
+// token_type, iat, exp, nbf, sub, and, when configured, iss and aud; the
+// user claims are user_id, username, perms, staff and superuser, and
+// Config.ClaimsHook adds the application's own. Supported algorithms are
+// [Algorithms]; a token verifies only when its kid names a key of the set and
+// its alg is that key's algorithm, so "none" and algorithm confusion are
+// refused. Several keys can verify at once while one signs: see [Key] and
+// [Auth.RotateKey].
+//
+// # Middleware
+//
+// The authentication middleware never rejects a request: it records the
+// verified [Claims] ([ClaimsFrom]) or why the token failed ([AuthError]).
+// [RequireLogin] and [RequirePerms] decide, answering 401 or 403 with the
+// precise code. [UserFrom] loads the user row on demand.
+//
+// # Events
+//
+// [Auth.Subscribe] registers a function for an [EventKind]: LoggedIn,
+// LoginFailed, TokenObtained, AccessRefreshed, RefreshUpdated,
+// TokenValidated, TokenRevoked, SessionRevoked, RefreshReuseDetected and
+// LoggedOut. Subscribers run in the request; a panic in one is recovered and
+// logged.
+package ginjwt

@@ -1,0 +1,148 @@
+package ginjwt
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginjwt/ginjwt/users"
+)
+
+// Errors a request can end with. Each maps to one stable code in the JSON
+// error body (see [ErrorBody]); errors returned by ginjwt wrap them, so test
+// with errors.Is.
+var (
+	// ErrBadRequest: the body or a parameter is malformed, of the wrong type or missing.
+	ErrBadRequest = errors.New("ginjwt: bad request")
+	// ErrInvalidCredentials: the login or the password is wrong, or the account is inactive.
+	ErrInvalidCredentials = errors.New("ginjwt: invalid credentials")
+	// ErrTokenMissing: the request carries no token where one is needed.
+	ErrTokenMissing = errors.New("ginjwt: token missing")
+	// ErrTokenInvalid: the token is malformed, forged, signed with an unknown
+	// key or algorithm, or lacks a required claim.
+	ErrTokenInvalid = errors.New("ginjwt: token invalid")
+	// ErrTokenExpired: the token was valid and its exp has passed.
+	ErrTokenExpired = errors.New("ginjwt: token expired")
+	// ErrTokenNotYetValid: the token's nbf (or iat) lies in the future.
+	ErrTokenNotYetValid = errors.New("ginjwt: token not yet valid")
+	// ErrTokenRevoked: the token, its session or its user was revoked.
+	ErrTokenRevoked = errors.New("ginjwt: token revoked")
+	// ErrTokenTypeInvalid: an access token where a refresh token belongs, or the reverse.
+	ErrTokenTypeInvalid = errors.New("ginjwt: wrong token type")
+	// ErrCSRFFailed: a cookie-authenticated unsafe request failed the CSRF check.
+	ErrCSRFFailed = errors.New("ginjwt: CSRF check failed")
+	// ErrPermissionDenied: the caller is authenticated but lacks a permission.
+	ErrPermissionDenied = errors.New("ginjwt: permission denied")
+	// ErrNotFound: the resource does not exist (or is not the caller's to see).
+	ErrNotFound = errors.New("ginjwt: not found")
+	// ErrBodyTooLarge: the request body exceeds Config.MaxBodyBytes.
+	ErrBodyTooLarge = errors.New("ginjwt: request body too large")
+	// ErrTooManyRequests: too many failed logins for this account or client.
+	ErrTooManyRequests = errors.New("ginjwt: too many requests")
+	// ErrRemoteUnavailable: the central auth service could not be reached.
+	ErrRemoteUnavailable = errors.New("ginjwt: auth service unavailable")
+)
+
+// ErrorBody is the JSON body of every error answer:
+//
+//	{"error": "token_expired", "message": "token expired"}
+//
+// Error is a stable code a client may switch on; Message is for people and
+// may change.
+type ErrorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// errorCode is one row of the table that maps errors to answers.
+type errorCode struct {
+	err     error
+	status  int
+	code    string
+	message string
+}
+
+// errorCodes maps each sentinel to its status, code and the message clients
+// see. The message never carries request data or internals.
+var errorCodes = []errorCode{
+	{ErrBadRequest, http.StatusBadRequest, "bad_request", "the request is malformed"},
+	{ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "no active account matches these credentials"},
+	{ErrTokenMissing, http.StatusUnauthorized, "token_missing", "no token was presented"},
+	{ErrTokenInvalid, http.StatusUnauthorized, "token_invalid", "the token is invalid"},
+	{ErrTokenExpired, http.StatusUnauthorized, "token_expired", "the token has expired"},
+	{ErrTokenNotYetValid, http.StatusUnauthorized, "token_not_yet_valid", "the token is not valid yet"},
+	{ErrTokenRevoked, http.StatusUnauthorized, "token_revoked", "the token has been revoked"},
+	{ErrTokenTypeInvalid, http.StatusUnauthorized, "token_type_invalid", "this kind of token is not accepted here"},
+	{ErrCSRFFailed, http.StatusForbidden, "csrf_failed", "the CSRF check failed"},
+	{ErrPermissionDenied, http.StatusForbidden, "permission_denied", "you do not have permission to do this"},
+	{ErrNotFound, http.StatusNotFound, "not_found", "not found"},
+	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large"},
+	{ErrTooManyRequests, http.StatusTooManyRequests, "too_many_requests", "too many failed attempts; try again later"},
+	{ErrRemoteUnavailable, http.StatusServiceUnavailable, "remote_unavailable", "the authentication service is unavailable"},
+}
+
+// internalError is the answer for anything outside the table: a database
+// that went away, a subscriber's bug. Its details go to the log, never to
+// the client.
+var internalError = errorCode{nil, http.StatusInternalServerError, "internal_error", "internal error"}
+
+// classify finds err's row in the table.
+func classify(err error) errorCode {
+	if errors.Is(err, users.ErrInvalidCredentials) {
+		err = ErrInvalidCredentials
+	}
+	for _, row := range errorCodes {
+		if errors.Is(err, row.err) {
+			return row
+		}
+	}
+	return internalError
+}
+
+// detailed is an error whose message for the client is more precise than its
+// code's default ("username is required"). The detail is written by ginjwt,
+// never copied from the request.
+type detailed struct {
+	sentinel error
+	detail   string
+}
+
+func (e *detailed) Error() string { return e.sentinel.Error() + ": " + e.detail }
+func (e *detailed) Unwrap() error { return e.sentinel }
+
+// withDetail wraps sentinel with a message for the client.
+func withDetail(sentinel error, detail string) error {
+	return &detailed{sentinel: sentinel, detail: detail}
+}
+
+// StatusOf returns the HTTP status and the stable code that err is answered
+// with: for example 401 and "token_expired" for an error wrapping
+// [ErrTokenExpired]. Errors ginjwt does not know are 500 "internal_error".
+func StatusOf(err error) (status int, code string) {
+	row := classify(err)
+	return row.status, row.code
+}
+
+// AbortWithError answers the request with err's status and JSON error body
+// and aborts the handler chain. Applications' own handlers may use it so
+// their errors look like ginjwt's. Errors ginjwt does not know are logged by
+// the caller's gin error log and answered with a bare 500.
+func AbortWithError(c *gin.Context, err error) {
+	row := classify(err)
+	msg := row.message
+	var d *detailed
+	if errors.As(err, &d) && row.err != nil {
+		msg = d.detail
+	}
+	if row.err == nil {
+		_ = c.Error(err) // visible to gin's logger and the application's error middleware
+	}
+	if row.status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+		if row.err == ErrTokenMissing || row.err == ErrInvalidCredentials {
+			c.Header("WWW-Authenticate", "Bearer")
+		}
+	}
+	c.AbortWithStatusJSON(row.status, ErrorBody{Error: row.code, Message: msg})
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/database"
+)
+
+// options are the example's flags.
+type options struct {
+	addr   string
+	db     string
+	mode   string
+	rotate bool
+}
+
+// app is the example server, ready to serve.
+type app struct {
+	handler http.Handler
+	auth    *ginjwt.Auth
+	db      *gorm.DB
+	keyFrom string // where the signing key came from, for the banner
+}
+
+func newApp(ctx context.Context, opts options) (*app, error) {
+	if opts.mode != "json" {
+		return nil, fmt.Errorf("-mode %q: only json is available", opts.mode)
+	}
+	db, err := database.Open(opts.db)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{db: db}
+	if err := ginjwt.Migrate(ctx, db); err != nil {
+		a.close()
+		return nil, err
+	}
+	secret, from, err := signingKey(opts.db)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.keyFrom = from
+
+	r := gin.New()
+	r.Use(gin.Logger(), gin.Recovery())
+	a.auth, err = ginjwt.Mount(r, ginjwt.Config{
+		SigningKey:      secret,
+		DB:              db,
+		RotateRefresh:   opts.rotate,
+		UpdateLastLogin: true,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	routes(r)
+	a.handler = r
+	return a, nil
+}
+
+// routes are the example API.
+func routes(r *gin.Engine) {
+	api := r.Group("/api")
+	api.GET("/public", func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"message": "anyone can read this"})
+	})
+	api.GET("/hello", ginjwt.RequireLogin(), func(c *gin.Context) {
+		claims, _ := ginjwt.ClaimsFrom(c)
+		c.JSON(http.StatusOK, gin.H{"user": claims.Username})
+	})
+	api.GET("/perm1", ginjwt.RequirePerms("perm1"), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"message": "you hold perm1"})
+	})
+	api.GET("/admin", ginjwt.RequirePerms("admin"), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"message": "you hold admin"})
+	})
+	api.POST("/echo", ginjwt.RequireLogin(), func(c *gin.Context) {
+		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+		if err != nil {
+			ginjwt.AbortWithError(c, ginjwt.ErrBodyTooLarge)
+			return
+		}
+		c.Data(http.StatusOK, "application/json", body)
+	})
+}
+
+func (a *app) close() {
+	if sqlDB, err := a.db.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
+}
+
+// signingKey returns the HS256 secret: $GINJWT_SIGNING_KEY when set,
+// otherwise the one kept in .ginjwt-demo.key beside the SQLite database (in
+// the working directory for PostgreSQL), made on first run.
+func signingKey(dsn string) (secret []byte, from string, err error) {
+	if env := os.Getenv("GINJWT_SIGNING_KEY"); env != "" {
+		return []byte(env), "$GINJWT_SIGNING_KEY", nil
+	}
+	dir := "."
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != ":memory:" {
+		dir = filepath.Dir(path)
+	}
+	file := filepath.Join(dir, ".ginjwt-demo.key")
+	b, err := os.ReadFile(file)
+	if err == nil {
+		return []byte(strings.TrimSpace(string(b))), file, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", err
+	}
+	raw := make([]byte, 48)
+	_, _ = rand.Read(raw)
+	text := base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(file, []byte(text+"\n"), 0o600); err != nil {
+		return nil, "", fmt.Errorf("saving the signing key: %w", err)
+	}
+	return []byte(text), file + " (new)", nil
+}
+
+// banner is what the example prints when it starts.
+func (a *app) banner(opts options) string {
+	base := "http://" + opts.addr
+	return fmt.Sprintf(`ginjwt example listening on %[1]s
+  database:    %[2]s
+  signing key: %[3]s
+
+Create a user (in another terminal):
+  echo 'correct horse battery staple' | go run ./cmd/ginjwt user create -db %[2]s -username alice -perms perm1 -password-stdin
+
+Log in and call the API:
+  curl -s -X POST %[1]s/auth/token -H 'Content-Type: application/json' \
+       -d '{"username":"alice","password":"correct horse battery staple"}'
+  curl -s %[1]s/api/hello -H "Authorization: Bearer $ACCESS"
+
+`, base, opts.db, a.keyFrom)
+}

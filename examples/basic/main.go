@@ -1,0 +1,69 @@
+// Command basic is ginjwt's runnable example: a small API behind JWT
+// authentication on an embedded SQLite database, with no setup.
+//
+//	go run ./examples/basic
+//
+// It creates its database (default ginjwt-demo.db) and, unless
+// GINJWT_SIGNING_KEY is set, a signing key in .ginjwt-demo.key beside it,
+// then prints how to create a user and log in.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	var opts options
+	flag.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "listen address")
+	flag.StringVar(&opts.db, "db", "sqlite:ginjwt-demo.db", "database: sqlite:PATH or a PostgreSQL URL")
+	flag.StringVar(&opts.mode, "mode", "json", "where tokens travel: json")
+	flag.BoolVar(&opts.rotate, "rotate", false, "rotate refresh tokens on every refresh")
+	flag.Parse()
+	if err := serve(opts); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func serve(opts options) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	app, err := newApp(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+	srv := &http.Server{
+		Addr:              opts.addr,
+		Handler:           app.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Print(app.banner(opts))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Println("\nshutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

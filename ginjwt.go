@@ -1,0 +1,420 @@
+package ginjwt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/ginjwt/ginjwt/users"
+)
+
+// UserStore is where ginjwt finds accounts. [users.Store] (GORM) is the
+// default when Config.DB is set; an application with accounts of its own
+// implements these two methods and returns [users.User] values built from
+// them.
+type UserStore interface {
+	// Authenticate returns the active user whose login (username, or e-mail)
+	// and password match. Any mismatch — unknown login, wrong password,
+	// inactive account — must be users.ErrInvalidCredentials, and should
+	// cost the same time whichever it is.
+	Authenticate(ctx context.Context, login, password string) (*users.User, error)
+	// Find returns the user with this ID, or users.ErrNotFound.
+	Find(ctx context.Context, id string) (*users.User, error)
+}
+
+// lastLoginToucher is the optional UserStore method behind
+// Config.UpdateLastLogin.
+type lastLoginToucher interface {
+	TouchLastLogin(ctx context.Context, id string, at time.Time) error
+}
+
+// Config configures ginjwt. A zero field means its documented default;
+// [New] and [Mount] check the whole configuration once and name the first
+// field that is wrong.
+type Config struct {
+	// Keys sign and verify tokens. The first key signs new tokens; the others
+	// only verify, so a key can be rotated out without logging anyone out:
+	// put the new key first, keep the old one until its last token expires,
+	// then remove it (see also [Auth.RotateKey]). Required unless SigningKey
+	// is set.
+	Keys []Key
+	// SigningKey is shorthand for one HS256 key with this secret (at least 32
+	// random bytes). Set Keys or SigningKey, not both.
+	SigningKey []byte
+
+	// AccessTTL is the lifetime of access tokens. Default 5 minutes.
+	AccessTTL time.Duration
+	// RefreshTTL is the lifetime of refresh tokens. Default 24 hours.
+	RefreshTTL time.Duration
+	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 0;
+	// at most 5 minutes.
+	Leeway time.Duration
+	// Issuer, when set, is written as iss into every token, and tokens with
+	// another iss are refused.
+	Issuer string
+	// Audience, when set, is written as aud into every token, and tokens
+	// whose aud names none of these are refused.
+	Audience []string
+
+	// Sliding switches to sliding tokens: login answers {"token": ...}, one
+	// token that authenticates until exp (SlidingTTL) and that the refresh
+	// endpoint exchanges for a new one until refresh_exp (SlidingRefreshTTL).
+	Sliding bool
+	// SlidingTTL is how long a sliding token authenticates. Default 5 minutes.
+	SlidingTTL time.Duration
+	// SlidingRefreshTTL is how long after login a sliding token can still be
+	// exchanged. Default 24 hours.
+	SlidingRefreshTTL time.Duration
+
+	// RotateRefresh makes every refresh also return a new refresh token,
+	// child of the one presented. Default off.
+	RotateRefresh bool
+	// AllowRefreshUpdate registers POST {Prefix}/token/update, which trades a
+	// valid refresh token for a new refresh and access pair, extending the
+	// session. Default off (the route does not exist).
+	AllowRefreshUpdate bool
+
+	// DB is the application's database. When set, the default user store is
+	// users.NewStore(DB).
+	DB *gorm.DB
+	// Users finds and checks accounts. Default users.NewStore(DB). Required
+	// for the login endpoint; without it only tokens issued by Auth.Login
+	// and parsed by the middleware work.
+	Users UserStore
+	// ClaimsHook is called on every token issued to a user, after the
+	// default user claims (user_id, username, perms, staff, superuser) are
+	// set, to change them or add claims of the application's own through
+	// Claims.Extra. An error fails the login or refresh.
+	ClaimsHook func(ctx context.Context, u *users.User, c *Claims) error
+	// UpdateLastLogin records the time of each login on the user, when the
+	// user store supports it (users.Store does). Default off.
+	UpdateLastLogin bool
+
+	// Prefix is the path of the route group, below the router Mount is
+	// given. Default "/auth".
+	Prefix string
+	// Paths are the endpoints' paths below Prefix; "-" leaves one out.
+	Paths Paths
+	// Handlers replace or wrap built-in endpoint handlers.
+	Handlers Handlers
+	// MaxBodyBytes limits request bodies on the auth endpoints; a longer body
+	// is answered 413 body_too_large without being read. Default 64 KiB.
+	MaxBodyBytes int64
+	// Throttle limits failed logins.
+	Throttle Throttle
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For and X-Real-IP headers are believed, as gin's
+	// SetTrustedProxies. Default none: the peer address is the client. Mount
+	// applies the same list to a *gin.Engine it is given, so c.ClientIP()
+	// agrees with ginjwt.
+	TrustedProxies []string
+	// AuthScheme is the Authorization scheme of access tokens, compared
+	// without regard to case. Default "Bearer".
+	AuthScheme string
+
+	// Logger receives ginjwt's logs. Default slog.Default().
+	Logger *slog.Logger
+	// Clock tells the time. Default time.Now. For tests.
+	Clock func() time.Time
+}
+
+// Paths are the endpoints' paths below Config.Prefix. A zero field is the
+// default shown; "-" leaves the endpoint out.
+type Paths struct {
+	Obtain  string // "/token"
+	Refresh string // "/token/refresh"
+	Update  string // "/token/update" (only with Config.AllowRefreshUpdate)
+	Verify  string // "/token/verify"
+	Logout  string // "/token/logout"
+	JWKS    string // "/jwks.json"
+	Users   string // "/users": GET /users/me and /users/:id
+}
+
+// Handler wraps a built-in endpoint handler: it receives the built-in and
+// returns the handler to register, which may call the built-in, act before
+// or after it, or replace it outright.
+type Handler func(builtin gin.HandlerFunc) gin.HandlerFunc
+
+// Handlers replace or wrap the built-in endpoint handlers. A nil field keeps
+// the built-in one.
+type Handlers struct {
+	Obtain, Refresh, Update, Verify, Logout, JWKS, Me, User Handler
+}
+
+// Throttle limits failed logins, per login name and per client IP, over a
+// sliding window. A refused login is answered 429 too_many_requests with
+// Retry-After, before any password is checked.
+type Throttle struct {
+	// Disabled turns throttling off.
+	Disabled bool
+	// PerAccount is how many failed logins one login name may have in Window.
+	// Default 10. A success clears the count of that login name.
+	PerAccount int
+	// PerIP is how many failed logins one client IP may have in Window.
+	// Default 50.
+	PerIP int
+	// Window is the period the counts cover. Default 15 minutes.
+	Window time.Duration
+}
+
+// Auth is a configured ginjwt: the middleware, the handlers and the helpers
+// that issue and revoke tokens. It is safe for concurrent use.
+type Auth struct {
+	cfg      Config
+	keys     atomic.Pointer[keySet]
+	users    UserStore
+	events   bus
+	throttle *throttle
+	proxies  *proxies
+	log      *slog.Logger
+	// noToken is the state of every request that presents no token.
+	noToken *authState
+}
+
+// New checks cfg and returns an Auth that is not attached to any router:
+// register its middleware and routes yourself with [Auth.Authenticate] and
+// [Auth.RegisterRoutes], or call [Mount], which does both.
+func New(cfg Config) (*Auth, error) {
+	if err := cfg.resolve(); err != nil {
+		return nil, err
+	}
+	a := &Auth{cfg: cfg, users: cfg.Users, log: cfg.Logger}
+	a.noToken = &authState{auth: a, err: ErrTokenMissing}
+	var keys []*signingKey
+	for i, k := range cfg.Keys {
+		sk, err := newSigningKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("ginjwt: Config.Keys[%d]: %s", i, err)
+		}
+		keys = append(keys, sk)
+	}
+	ks, err := newKeySet(keys)
+	if err != nil {
+		return nil, fmt.Errorf("ginjwt: Config.Keys: %s", err)
+	}
+	a.keys.Store(ks)
+	a.proxies, err = newProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("ginjwt: Config.TrustedProxies: %w", err)
+	}
+	if a.users == nil && cfg.Paths.Obtain != "-" && cfg.Handlers.Obtain == nil {
+		return nil, errors.New(`ginjwt: Config.Users or Config.DB is required by the login endpoint (or set Config.Paths.Obtain to "-")`)
+	}
+	if !cfg.Throttle.Disabled {
+		a.throttle = newThrottle(cfg.Throttle, a.now)
+	}
+	a.events.log = a.log
+	return a, nil
+}
+
+// Mount configures ginjwt on r: it checks cfg, installs the authentication
+// middleware on r and registers the endpoints under cfg.Prefix. r is a
+// *gin.Engine or a *gin.RouterGroup. Mount before registering the routes the
+// middleware must cover: gin applies middleware only to routes added after
+// it.
+func Mount(r gin.IRouter, cfg Config) (*Auth, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := r.(*gin.Engine); ok {
+		if err := e.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
+			return nil, fmt.Errorf("ginjwt: Config.TrustedProxies: %w", err)
+		}
+	}
+	r.Use(a.Authenticate())
+	a.RegisterRoutes(r)
+	return a, nil
+}
+
+// resolve fills defaults and checks every field.
+func (c *Config) resolve() error {
+	if len(c.SigningKey) > 0 && len(c.Keys) > 0 {
+		return errors.New("ginjwt: set Config.Keys or Config.SigningKey, not both")
+	}
+	if len(c.SigningKey) > 0 {
+		c.Keys = []Key{{Algorithm: "HS256", Secret: c.SigningKey}}
+	}
+	if len(c.Keys) == 0 {
+		return errors.New("ginjwt: Config.SigningKey or Config.Keys is required (an HMAC key of at least 32 random bytes, or an asymmetric key)")
+	}
+	durations := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"AccessTTL", &c.AccessTTL, 5 * time.Minute},
+		{"RefreshTTL", &c.RefreshTTL, 24 * time.Hour},
+		{"SlidingTTL", &c.SlidingTTL, 5 * time.Minute},
+		{"SlidingRefreshTTL", &c.SlidingRefreshTTL, 24 * time.Hour},
+		{"Throttle.Window", &c.Throttle.Window, 15 * time.Minute},
+	}
+	for _, d := range durations {
+		if *d.d < 0 {
+			return fmt.Errorf("ginjwt: Config.%s must be positive, got %v", d.name, *d.d)
+		}
+		if *d.d == 0 {
+			*d.d = d.def
+		}
+		if *d.d < time.Second {
+			return fmt.Errorf("ginjwt: Config.%s must be at least one second, got %v", d.name, *d.d)
+		}
+	}
+	if c.Leeway < 0 || c.Leeway > 5*time.Minute {
+		return fmt.Errorf("ginjwt: Config.Leeway must be between 0 and 5m, got %v", c.Leeway)
+	}
+	if c.RefreshTTL < c.AccessTTL {
+		return fmt.Errorf("ginjwt: Config.RefreshTTL (%v) must not be shorter than Config.AccessTTL (%v)", c.RefreshTTL, c.AccessTTL)
+	}
+	if c.SlidingRefreshTTL < c.SlidingTTL {
+		return fmt.Errorf("ginjwt: Config.SlidingRefreshTTL (%v) must not be shorter than Config.SlidingTTL (%v)", c.SlidingRefreshTTL, c.SlidingTTL)
+	}
+	if c.Sliding && (c.RotateRefresh || c.AllowRefreshUpdate) {
+		return errors.New("ginjwt: Config.Sliding has no refresh tokens: RotateRefresh and AllowRefreshUpdate do not apply")
+	}
+	if c.Prefix == "" {
+		c.Prefix = "/auth"
+	}
+	if !strings.HasPrefix(c.Prefix, "/") {
+		return fmt.Errorf("ginjwt: Config.Prefix must start with /, got %q", c.Prefix)
+	}
+	c.Prefix = strings.TrimSuffix(c.Prefix, "/")
+	if err := c.Paths.resolve(); err != nil {
+		return err
+	}
+	if c.MaxBodyBytes < 0 {
+		return fmt.Errorf("ginjwt: Config.MaxBodyBytes must be positive, got %d", c.MaxBodyBytes)
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 64 << 10
+	}
+	if c.Throttle.PerAccount < 0 || c.Throttle.PerIP < 0 {
+		return errors.New("ginjwt: Config.Throttle limits must be positive")
+	}
+	if c.Throttle.PerAccount == 0 {
+		c.Throttle.PerAccount = 10
+	}
+	if c.Throttle.PerIP == 0 {
+		c.Throttle.PerIP = 50
+	}
+	if c.AuthScheme == "" {
+		c.AuthScheme = "Bearer"
+	}
+	if strings.ContainsAny(c.AuthScheme, " \t") {
+		return fmt.Errorf("ginjwt: Config.AuthScheme must be one word, got %q", c.AuthScheme)
+	}
+	for i, aud := range c.Audience {
+		if aud == "" {
+			return fmt.Errorf("ginjwt: Config.Audience[%d] is empty", i)
+		}
+	}
+	if c.Users == nil && c.DB != nil {
+		c.Users = users.NewStore(c.DB)
+	}
+
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return nil
+}
+
+// resolve fills the default paths and checks the others.
+func (p *Paths) resolve() error {
+	fields := []struct {
+		name string
+		p    *string
+		def  string
+	}{
+		{"Obtain", &p.Obtain, "/token"},
+		{"Refresh", &p.Refresh, "/token/refresh"},
+		{"Update", &p.Update, "/token/update"},
+		{"Verify", &p.Verify, "/token/verify"},
+		{"Logout", &p.Logout, "/token/logout"},
+		{"JWKS", &p.JWKS, "/jwks.json"},
+		{"Users", &p.Users, "/users"},
+	}
+	for _, f := range fields {
+		switch {
+		case *f.p == "":
+			*f.p = f.def
+		case *f.p == "-":
+		case !strings.HasPrefix(*f.p, "/"):
+			return fmt.Errorf("ginjwt: Config.Paths.%s must start with / (or be \"-\"), got %q", f.name, *f.p)
+		}
+	}
+	return nil
+}
+
+// now is the configured clock.
+func (a *Auth) now() time.Time { return a.cfg.Clock() }
+
+// RotateKey makes k the key that signs new tokens. The keys already in the
+// set keep verifying until [Auth.RemoveKey]. It fails, changing nothing,
+// when k is invalid, cannot sign, or has the ID of a key in the set.
+func (a *Auth) RotateKey(k Key) error {
+	sk, err := newSigningKey(k)
+	if err != nil {
+		return fmt.Errorf("ginjwt: RotateKey: %s", err)
+	}
+	for {
+		old := a.keys.Load()
+		next, err := newKeySet(append([]*signingKey{sk}, old.ordered()...))
+		if err != nil {
+			return fmt.Errorf("ginjwt: RotateKey: %s", err)
+		}
+		if a.keys.CompareAndSwap(old, next) {
+			return nil
+		}
+	}
+}
+
+// RemoveKey removes the key with this ID: tokens it signed stop verifying at
+// once. The key that signs new tokens cannot be removed; rotate first.
+func (a *Auth) RemoveKey(id string) error {
+	for {
+		old := a.keys.Load()
+		if old.byID[id] == nil {
+			return fmt.Errorf("ginjwt: RemoveKey: no key %q", id)
+		}
+		if old.current.id == id {
+			return fmt.Errorf("ginjwt: RemoveKey: %q signs new tokens; rotate to another key first", id)
+		}
+		var keep []*signingKey
+		for _, k := range old.ordered() {
+			if k.id != id {
+				keep = append(keep, k)
+			}
+		}
+		next, err := newKeySet(keep)
+		if err != nil {
+			return fmt.Errorf("ginjwt: RemoveKey: %s", err)
+		}
+		if a.keys.CompareAndSwap(old, next) {
+			return nil
+		}
+	}
+}
+
+// KeyIDs returns the IDs of the keys in the set, the signing key first.
+func (a *Auth) KeyIDs() []string {
+	var ids []string
+	for _, k := range a.keys.Load().ordered() {
+		ids = append(ids, k.id)
+	}
+	return ids
+}
+
+// JWKS returns the public keys of the set as a JSON Web Key Set, for
+// services that verify ginjwt's tokens without its secrets. HMAC keys are
+// never published.
+func (a *Auth) JWKS() JWKS { return a.keys.Load().jwks() }

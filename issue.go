@@ -1,0 +1,266 @@
+package ginjwt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginjwt/ginjwt/pipeline"
+	"github.com/ginjwt/ginjwt/users"
+)
+
+// Pair is what a login or a refresh issues.
+type Pair struct {
+	// Access is the new access token (with Config.Sliding, the sliding token).
+	Access string
+	// Refresh is the new refresh token; empty when none was issued (a
+	// refresh without rotation, or sliding tokens).
+	Refresh string
+	// AccessClaims and RefreshClaims are the claims of the tokens issued.
+	AccessClaims, RefreshClaims *Claims
+}
+
+// pairs lists the issued tokens as the registry sees them, each with its
+// parent (nil for a session's first refresh token).
+func (p *Pair) pairs(parent *Claims) []pipeline.Pair {
+	tok := func(c *Claims) *pipeline.Token {
+		if c == nil {
+			return nil
+		}
+		t := c.pipelineToken()
+		return &t
+	}
+	var out []pipeline.Pair
+	access := p.AccessClaims
+	if p.RefreshClaims != nil {
+		out = append(out, pipeline.Pair{Child: *tok(p.RefreshClaims), Parent: tok(parent)})
+		parent = p.RefreshClaims
+	}
+	return append(out, pipeline.Pair{Child: *tok(access), Parent: tok(parent)})
+}
+
+// newClaims starts the claims of a token of type typ in session sid.
+func (a *Auth) newClaims(typ TokenType, sid string, now time.Time, ttl time.Duration) *Claims {
+	id := newTokenID()
+	if sid == "" {
+		sid = id
+	}
+	return &Claims{
+		ID: id, SessionID: sid, Type: typ,
+		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(ttl),
+		Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
+	}
+}
+
+// setUser writes u's claims into c and runs the claims hook.
+func (a *Auth) setUser(ctx context.Context, u *users.User, c *Claims) error {
+	c.UserID, c.Subject = u.ID, u.ID
+	c.Username = u.Username
+	c.Perms = slices.Clone([]string(u.Perms))
+	c.Staff, c.Superuser = u.IsStaff, u.IsSuperuser
+	if a.cfg.ClaimsHook != nil {
+		if err := a.cfg.ClaimsHook(ctx, u, c); err != nil {
+			return fmt.Errorf("ginjwt: ClaimsHook: %w", err)
+		}
+	}
+	return nil
+}
+
+// copyUser writes the user claims of from into c, for refreshes when no user
+// store can reload the user: the application's own claims come along too.
+func copyUser(from, c *Claims) error {
+	c.UserID, c.Subject = from.UserID, from.Subject
+	c.Username, c.Perms = from.Username, from.Perms
+	c.Staff, c.Superuser = from.Staff, from.Superuser
+	var all map[string]any
+	if err := from.Decode(&all); err != nil {
+		return err
+	}
+	for _, name := range reservedClaims {
+		delete(all, name)
+	}
+	if len(all) > 0 {
+		c.Extra = all
+	}
+	return nil
+}
+
+// issueSession issues the tokens of a new session for u: a refresh token,
+// whose jti becomes the session ID, and an access token (or, with
+// Config.Sliding, one sliding token).
+func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
+	now := a.now()
+	if a.cfg.Sliding {
+		c := a.newClaims(SlidingToken, "", now, a.cfg.SlidingTTL)
+		c.RefreshExpiresAt = now.Add(a.cfg.SlidingRefreshTTL)
+		if err := a.setUser(ctx, u, c); err != nil {
+			return nil, err
+		}
+		tok, err := a.signClaims(c)
+		if err != nil {
+			return nil, err
+		}
+		return &Pair{Access: tok, AccessClaims: c}, nil
+	}
+	rc := a.newClaims(RefreshToken, "", now, a.cfg.RefreshTTL)
+	if err := a.setUser(ctx, u, rc); err != nil {
+		return nil, err
+	}
+	return a.issueAccess(ctx, rc, u, now, true)
+}
+
+// issueAccess issues an access token from the refresh token rc (and rc
+// itself when fresh is set: it was just made and must be signed too). u is
+// the user reloaded from the store, or nil to copy the user claims from rc.
+// The access token never outlives its refresh token.
+func (a *Auth) issueAccess(ctx context.Context, rc *Claims, u *users.User, now time.Time, fresh bool) (*Pair, error) {
+	p := &Pair{}
+	if fresh {
+		tok, err := a.signClaims(rc)
+		if err != nil {
+			return nil, err
+		}
+		p.Refresh, p.RefreshClaims = tok, rc
+	}
+	ac := a.newClaims(AccessToken, rc.SessionID, now, a.cfg.AccessTTL)
+	if ac.ExpiresAt.After(rc.ExpiresAt) {
+		ac.ExpiresAt = rc.ExpiresAt
+	}
+	var err error
+	if u != nil {
+		err = a.setUser(ctx, u, ac)
+	} else {
+		err = copyUser(rc, ac)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.Access, err = a.signClaims(ac); err != nil {
+		return nil, err
+	}
+	p.AccessClaims = ac
+	return p, nil
+}
+
+// renew issues what a refresh token rc buys: an access token, and a new
+// refresh token, child of rc in the same session, when newRefresh is set
+// (rotation, or the update endpoint). A sliding token buys a new sliding
+// token with the same refresh_exp.
+func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh bool) (*Pair, error) {
+	now := a.now()
+	if rc.Type == SlidingToken {
+		c := a.newClaims(SlidingToken, rc.SessionID, now, a.cfg.SlidingTTL)
+		c.RefreshExpiresAt = rc.RefreshExpiresAt
+		if c.ExpiresAt.After(c.RefreshExpiresAt) {
+			c.ExpiresAt = c.RefreshExpiresAt
+		}
+		if err := a.userClaims(ctx, rc, u, c); err != nil {
+			return nil, err
+		}
+		tok, err := a.signClaims(c)
+		if err != nil {
+			return nil, err
+		}
+		return &Pair{Access: tok, AccessClaims: c}, nil
+	}
+	if !newRefresh {
+		return a.issueAccess(ctx, rc, u, now, false)
+	}
+	next := a.newClaims(RefreshToken, rc.SessionID, now, a.cfg.RefreshTTL)
+	if err := a.userClaims(ctx, rc, u, next); err != nil {
+		return nil, err
+	}
+	return a.issueAccess(ctx, next, u, now, true)
+}
+
+// userClaims sets c's user claims from u, or from the token from when u is nil.
+func (a *Auth) userClaims(ctx context.Context, from *Claims, u *users.User, c *Claims) error {
+	if u != nil {
+		return a.setUser(ctx, u, c)
+	}
+	return copyUser(from, c)
+}
+
+// Login starts a session for u, as the login endpoint does after checking a
+// password: it issues the session's tokens, records them (the registration
+// pipeline), emits TokenObtained and LoggedIn, and hands the tokens to the
+// client the way the transport mode says. Applications with a login view of
+// their own call it once they have checked the user's credentials; in JSON
+// mode they answer with the returned pair themselves.
+//
+// An inactive user is refused with ErrInvalidCredentials, and a user without
+// an ID (never saved) with an error.
+func (a *Auth) Login(c *gin.Context, u *users.User) (*Pair, error) {
+	ctx := c.Request.Context()
+	if u == nil || !u.IsActive {
+		return nil, ErrInvalidCredentials
+	}
+	if u.ID == "" {
+		return nil, errors.New("ginjwt: Login: the user has no ID (save it first)")
+	}
+	pair, err := a.issueSession(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	facts := a.proxies.facts(c.Request)
+	e := Event{Time: pair.AccessClaims.IssuedAt, UserID: u.ID, Username: u.Username, SessionID: pair.AccessClaims.SessionID, Pairs: pair.pairs(nil), Request: facts}
+	if err := a.tokensIssued(ctx, TokenObtained, e); err != nil {
+		return nil, err
+	}
+	if a.cfg.UpdateLastLogin {
+		if t, ok := a.users.(lastLoginToucher); ok {
+			if err := t.TouchLastLogin(ctx, u.ID, e.Time); err != nil {
+				a.log.WarnContext(ctx, "ginjwt: recording last login", "user_id", u.ID, "error", err)
+			}
+		}
+	}
+	e.Kind, e.Pairs = LoggedIn, nil
+	a.events.emit(ctx, e)
+	return pair, nil
+}
+
+// tokensIssued reports newly issued tokens: to the subscribers of kind.
+func (a *Auth) tokensIssued(ctx context.Context, kind EventKind, e Event) error {
+	e.Kind = kind
+	a.events.emit(ctx, e)
+	return nil
+}
+
+// Logout ends the session of the request: the refresh token it presents (in
+// the body or the Authorization header), or else the session of its access
+// token. It emits LoggedOut. A request with no usable token is an error
+// wrapping ErrTokenMissing or ErrTokenInvalid.
+func (a *Auth) Logout(c *gin.Context) error {
+	ctx := c.Request.Context()
+	claims, err := a.logoutClaims(c)
+	if err != nil {
+		return err
+	}
+	a.events.emit(ctx, Event{
+		Kind: LoggedOut, Time: a.now(), UserID: claims.UserID, Username: claims.Username,
+		SessionID: claims.SessionID, Token: claims, Request: a.proxies.facts(c.Request),
+	})
+	return nil
+}
+
+// logoutClaims finds the token whose session a logout ends: a refresh or
+// sliding token, which still names its session once expired, or a valid
+// access token.
+func (a *Auth) logoutClaims(c *gin.Context) (*Claims, error) {
+	token, err := a.refreshToken(c)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := a.parse(token)
+	if claims == nil {
+		return nil, err
+	}
+	if claims.Type == AccessToken && err != nil {
+		return nil, err
+	}
+	return claims, nil
+}

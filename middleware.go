@@ -1,0 +1,177 @@
+package ginjwt
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginjwt/ginjwt/users"
+)
+
+// authState is what Authenticate learned of a request: the verified claims,
+// or why the presented token was refused.
+type authState struct {
+	auth   *Auth
+	claims *Claims
+	err    error
+
+	userOnce sync.Once
+	user     *users.User
+	userErr  error
+}
+
+type stateKey struct{}
+
+// Authenticate returns the authentication middleware that Mount installs. It
+// never aborts: it verifies the access token the request presents, and
+// records either its claims (see [ClaimsFrom]) or why it was refused (see
+// [AuthError]). [RequireLogin] and [RequirePerms] decide what to do about it.
+//
+// The token comes from the Authorization header ("Bearer <token>", the
+// scheme in any case). A refresh token is never accepted as an access token.
+func (a *Auth) Authenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		st := a.authenticate(c)
+		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), stateKey{}, st))
+		c.Next()
+	}
+}
+
+func (a *Auth) authenticate(c *gin.Context) *authState {
+	token, err := a.accessToken(c)
+	if err != nil {
+		return &authState{auth: a, err: err}
+	}
+	if token == "" {
+		return a.noToken
+	}
+	claims, err := a.parse(token)
+	if err == nil {
+		err = requireType(claims, a.authTypes()...)
+	}
+	if err != nil {
+		return &authState{auth: a, err: err}
+	}
+	return &authState{auth: a, claims: claims}
+}
+
+// authTypes are the token types that authenticate requests.
+func (a *Auth) authTypes() []TokenType {
+	if a.cfg.Sliding {
+		return []TokenType{SlidingToken}
+	}
+	return []TokenType{AccessToken}
+}
+
+func stateFrom(ctx context.Context) *authState {
+	st, _ := ctx.Value(stateKey{}).(*authState)
+	return st
+}
+
+// ClaimsFrom returns the verified claims of the request's access token; ok
+// is false when the request is not authenticated.
+func ClaimsFrom(c *gin.Context) (claims *Claims, ok bool) {
+	return ClaimsFromContext(c.Request.Context())
+}
+
+// ClaimsFromContext is [ClaimsFrom] for code that has only the request's
+// context.Context.
+func ClaimsFromContext(ctx context.Context) (claims *Claims, ok bool) {
+	if st := stateFrom(ctx); st != nil && st.err == nil {
+		return st.claims, true
+	}
+	return nil, false
+}
+
+// AuthError returns why the request is not authenticated: an error wrapping
+// ErrTokenMissing, ErrTokenExpired, ErrTokenInvalid, …; nil when it is.
+// Handlers that serve both anonymous and logged-in callers use it.
+func AuthError(c *gin.Context) error {
+	st := stateFrom(c.Request.Context())
+	if st == nil {
+		return errNotInstalled
+	}
+	return st.err
+}
+
+// UserFrom returns the user the request's token belongs to, loaded from the
+// user store on the first call in a request and kept for the rest of it; ok
+// is false when the request is not authenticated, the user no longer exists,
+// or the store failed (which is logged). Claims need no database: prefer
+// [ClaimsFrom] when they suffice.
+func UserFrom(c *gin.Context) (u *users.User, ok bool) {
+	return UserFromContext(c.Request.Context())
+}
+
+// UserFromContext is [UserFrom] for code that has only the request's
+// context.Context.
+func UserFromContext(ctx context.Context) (u *users.User, ok bool) {
+	st := stateFrom(ctx)
+	if st == nil || st.err != nil || st.auth.users == nil {
+		return nil, false
+	}
+	st.userOnce.Do(func() {
+		st.user, st.userErr = st.auth.users.Find(ctx, st.claims.UserID)
+		if st.userErr != nil && !errors.Is(st.userErr, users.ErrNotFound) {
+			st.auth.log.ErrorContext(ctx, "ginjwt: loading the request's user", "user_id", st.claims.UserID, "error", st.userErr)
+		}
+	})
+	return st.user, st.userErr == nil
+}
+
+// errNotInstalled is the answer of RequireLogin on a route the middleware
+// does not cover: a set-up mistake, reported loudly to the application.
+var errNotInstalled = withDetail(ErrTokenMissing, "authentication middleware is not installed on this route")
+
+var notInstalledOnce sync.Once
+
+// RequireLogin returns middleware that lets through only requests the
+// authentication middleware authenticated, and answers the others 401 with
+// the precise code: token_missing, token_invalid, token_expired,
+// token_not_yet_valid, token_revoked or token_type_invalid (403 csrf_failed
+// for a cookie request that failed its CSRF check).
+func RequireLogin() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if requireLogin(c) != nil {
+			c.Next()
+		}
+	}
+}
+
+// requireLogin returns the claims of an authenticated request, or answers
+// the request and returns nil.
+func requireLogin(c *gin.Context) *Claims {
+	st := stateFrom(c.Request.Context())
+	if st == nil {
+		notInstalledOnce.Do(func() {
+			_ = c.Error(errors.New("ginjwt: RequireLogin on a route the authentication middleware does not cover: call Mount (or Use(auth.Authenticate())) before registering the route"))
+		})
+		AbortWithError(c, errNotInstalled)
+		return nil
+	}
+	if st.err != nil {
+		AbortWithError(c, st.err)
+		return nil
+	}
+	return st.claims
+}
+
+// RequirePerms returns middleware that lets through only authenticated
+// requests whose token grants every one of perms (a superuser's grants them
+// all). It answers 401 as [RequireLogin] does, and 403 permission_denied when
+// a permission is missing. The check reads the token's claims: no database.
+func RequirePerms(perms ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		claims := requireLogin(c)
+		if claims == nil {
+			return
+		}
+		if !claims.HasPerms(perms...) {
+			AbortWithError(c, ErrPermissionDenied)
+			return
+		}
+		c.Next()
+	}
+}

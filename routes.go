@@ -1,0 +1,263 @@
+package ginjwt
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginjwt/ginjwt/users"
+)
+
+// RegisterRoutes registers the endpoints on r under Config.Prefix. Mount
+// calls it; call it yourself only when you install the middleware yourself.
+//
+//	POST   {prefix}/token           obtain a pair from {"username", "password"}
+//	POST   {prefix}/token/refresh   new access token from a refresh token
+//	POST   {prefix}/token/update    new refresh + access (Config.AllowRefreshUpdate)
+//	POST   {prefix}/token/verify    {"token"}: 200 if valid, 401 with the reason if not
+//	POST   {prefix}/token/logout    end the session of the refresh token presented
+//	GET    {prefix}/jwks.json       the public keys
+//	GET    {prefix}/users/me        the caller's own user
+//	GET    {prefix}/users/:id       the same, by ID; another user's is 403
+func (a *Auth) RegisterRoutes(r gin.IRouter) {
+	g := r.Group(a.cfg.Prefix, a.limitBody)
+	p, h := a.cfg.Paths, a.cfg.Handlers
+	route := func(method, path string, wrap Handler, builtin gin.HandlerFunc) {
+		if path == "-" {
+			return
+		}
+		if wrap != nil {
+			builtin = wrap(builtin)
+		}
+		g.Handle(method, path, builtin)
+	}
+	route(http.MethodPost, p.Obtain, h.Obtain, a.obtain)
+	route(http.MethodPost, p.Refresh, h.Refresh, a.refresh)
+	if a.cfg.AllowRefreshUpdate {
+		route(http.MethodPost, p.Update, h.Update, a.update)
+	}
+	route(http.MethodPost, p.Verify, h.Verify, a.verify)
+	route(http.MethodPost, p.Logout, h.Logout, a.logout)
+	route(http.MethodGet, p.JWKS, h.JWKS, a.jwks)
+	if p.Users != "-" {
+		route(http.MethodGet, p.Users+"/me", h.Me, a.me)
+		route(http.MethodGet, p.Users+"/:id", h.User, a.user)
+	}
+}
+
+// obtain is POST /token: credentials in, a session's tokens out.
+func (a *Auth) obtain(c *gin.Context) {
+	ctx := c.Request.Context()
+	f, err := bodyFields(c, "username", "password")
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	login, err := f.require("username")
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	password, err := f.require("password")
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	facts := a.proxies.facts(c.Request)
+	if a.throttle != nil {
+		if wait, ok := a.throttle.allow(login, facts.ClientIP); !ok {
+			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "throttled", Err: ErrTooManyRequests})
+			AbortWithError(c, ErrTooManyRequests)
+			return
+		}
+	}
+	u, err := a.users.Authenticate(ctx, login, password)
+	if err != nil {
+		if errors.Is(err, users.ErrInvalidCredentials) {
+			if a.throttle != nil {
+				a.throttle.fail(login, facts.ClientIP)
+			}
+			a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "invalid credentials", Err: ErrInvalidCredentials})
+			AbortWithError(c, ErrInvalidCredentials)
+			return
+		}
+		AbortWithError(c, err)
+		return
+	}
+	if a.throttle != nil {
+		a.throttle.succeed(login)
+	}
+	pair, err := a.Login(c, u)
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	a.writePair(c, pair)
+}
+
+// presentedRefresh reads and verifies the refresh token of a refresh,
+// update or logout request. With Config.Sliding it is the sliding token,
+// which may have expired as long as its refresh_exp has not.
+func (a *Auth) presentedRefresh(c *gin.Context) (*Claims, error) {
+	token, err := a.refreshToken(c)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := a.parse(token)
+	if a.cfg.Sliding && errors.Is(err, ErrTokenExpired) && claims.Type == SlidingToken {
+		if !a.now().Before(claims.RefreshExpiresAt.Add(a.cfg.Leeway)) {
+			return nil, withDetail(ErrTokenExpired, "the sliding token can no longer be refreshed")
+		}
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	want := RefreshToken
+	if a.cfg.Sliding {
+		want = SlidingToken
+	}
+	if err := requireType(claims, want); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// reloadUser fetches the token's user again, so that a refresh carries
+// current perms and a deactivated or deleted user cannot refresh. Without a
+// user store the token's own user claims are reused (nil, nil).
+func (a *Auth) reloadUser(c *gin.Context, claims *Claims) (*users.User, error) {
+	if a.users == nil {
+		return nil, nil
+	}
+	u, err := a.users.Find(c.Request.Context(), claims.UserID)
+	if errors.Is(err, users.ErrNotFound) || (err == nil && !u.IsActive) {
+		return nil, withDetail(ErrTokenRevoked, "the account is inactive or gone")
+	}
+	return u, err
+}
+
+// refresh is POST /token/refresh: a refresh token in, an access token out
+// (and a new refresh token, with Config.RotateRefresh).
+func (a *Auth) refresh(c *gin.Context) {
+	a.renewHandler(c, AccessRefreshed, a.cfg.RotateRefresh)
+}
+
+// update is POST /token/update: a refresh token in, a new refresh and
+// access pair out.
+func (a *Auth) update(c *gin.Context) {
+	a.renewHandler(c, RefreshUpdated, true)
+}
+
+func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
+	ctx := c.Request.Context()
+	rc, err := a.presentedRefresh(c)
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	u, err := a.reloadUser(c, rc)
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	pair, err := a.renew(ctx, rc, u, newRefresh)
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	e := Event{Time: pair.AccessClaims.IssuedAt, UserID: rc.UserID, Username: pair.AccessClaims.Username,
+		SessionID: rc.SessionID, Token: rc, Pairs: pair.pairs(rc), Request: a.proxies.facts(c.Request)}
+	if err := a.tokensIssued(ctx, kind, e); err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	a.writePair(c, pair)
+}
+
+// verifyBody is the answer of the verify endpoint.
+type verifyBody struct {
+	TokenType TokenType `json:"token_type"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// verify is POST /token/verify: {"token"} → 200 when valid, 401 with the
+// reason when not. Any token type verifies.
+func (a *Auth) verify(c *gin.Context) {
+	f, err := bodyFields(c, "token")
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	token, err := f.require("token")
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	claims, err := a.parse(token)
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	a.events.emit(c.Request.Context(), Event{Kind: TokenValidated, Time: a.now(), UserID: claims.UserID,
+		Username: claims.Username, SessionID: claims.SessionID, Token: claims, Request: a.proxies.facts(c.Request)})
+	c.JSON(http.StatusOK, verifyBody{TokenType: claims.Type, ExpiresAt: claims.ExpiresAt.UTC()})
+}
+
+// logout is POST /token/logout: ends the session of the token presented.
+func (a *Auth) logout(c *gin.Context) {
+	if err := a.Logout(c); err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"detail": "logged out"})
+}
+
+// jwks is GET /jwks.json: the public keys, for services that verify tokens.
+func (a *Auth) jwks(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=300")
+	c.JSON(http.StatusOK, a.JWKS())
+}
+
+// me is GET /users/me: the caller's own user.
+func (a *Auth) me(c *gin.Context) {
+	claims := requireLogin(c)
+	if claims == nil {
+		return
+	}
+	a.writeUser(c, claims.UserID)
+}
+
+// user is GET /users/:id: the caller's own user by ID; anyone else's is 403.
+func (a *Auth) user(c *gin.Context) {
+	claims := requireLogin(c)
+	if claims == nil {
+		return
+	}
+	if c.Param("id") != claims.UserID {
+		AbortWithError(c, withDetail(ErrPermissionDenied, "you may only read your own user"))
+		return
+	}
+	a.writeUser(c, claims.UserID)
+}
+
+func (a *Auth) writeUser(c *gin.Context, id string) {
+	if a.users == nil {
+		AbortWithError(c, ErrNotFound)
+		return
+	}
+	u, err := a.users.Find(c.Request.Context(), id)
+	if errors.Is(err, users.ErrNotFound) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}

@@ -1,0 +1,431 @@
+package ginjwt
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ginjwt/ginjwt/pipeline"
+)
+
+// TokenType is the token_type claim.
+type TokenType string
+
+// The token types.
+const (
+	// AccessToken authenticates requests; short-lived (Config.AccessTTL).
+	AccessToken TokenType = "access"
+	// RefreshToken obtains new access tokens at the refresh endpoint; it
+	// never authenticates a request.
+	RefreshToken TokenType = "refresh"
+	// SlidingToken, with Config.Sliding, does both: it authenticates until
+	// exp and can be exchanged for a new one until refresh_exp.
+	SlidingToken TokenType = "sliding"
+)
+
+// maxTokenLen bounds the size of a token ginjwt will look at; anything longer
+// is rejected before any decoding.
+const maxTokenLen = 8 << 10
+
+// reservedClaims may not be set through Claims.Extra.
+var reservedClaims = []string{"jti", "sid", "token_type", "iat", "exp", "nbf", "refresh_exp", "iss", "sub", "aud", "user_id", "username", "perms", "staff", "superuser"}
+
+// Claims are the verified contents of a token.
+//
+// The standard claims are typed fields; claims an application adds through
+// Config.ClaimsHook go into Extra when issuing, and are read back with
+// [Claims.Decode] from a parsed token.
+type Claims struct {
+	ID        string    // jti: unique per token
+	SessionID string    // sid: the jti of the session's first refresh token
+	Type      TokenType // token_type
+	IssuedAt  time.Time // iat
+	ExpiresAt time.Time // exp
+	NotBefore time.Time // nbf
+	// RefreshExpiresAt is refresh_exp: how long a sliding token can be
+	// exchanged for a new one. Zero for other types.
+	RefreshExpiresAt time.Time
+	Issuer           string   // iss, when Config.Issuer is set
+	Subject          string   // sub: the user's ID
+	Audience         []string // aud, when Config.Audience is set
+	UserID           string   // user_id
+	Username         string   // username
+	Perms            []string // perms
+	Staff            bool     // staff: the user is staff
+	Superuser        bool     // superuser: the user holds every permission
+	// Extra are further claims to write into a token being issued, flat
+	// beside the standard ones. Their names may not be standard claim names.
+	// Empty on parsed tokens: use Decode.
+	Extra map[string]any
+
+	raw []byte // the decoded payload of a parsed token
+}
+
+// HasPerms reports whether the token grants every one of perms. A superuser's
+// token grants them all.
+func (c *Claims) HasPerms(perms ...string) bool {
+	if c.Superuser {
+		return true
+	}
+	for _, p := range perms {
+		if !slices.Contains(c.Perms, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// Decode unmarshals the whole payload of a parsed token into v, for claims
+// of the application's own. It fails on a Claims that was not parsed.
+func (c *Claims) Decode(v any) error {
+	if c.raw == nil {
+		return errors.New("ginjwt: Decode needs claims parsed from a token")
+	}
+	return json.Unmarshal(c.raw, v)
+}
+
+// Expired reports whether the token's exp has passed at now.
+func (c *Claims) Expired(now time.Time) bool { return !now.Before(c.ExpiresAt) }
+
+// pipelineToken is the registry's view of the token.
+func (c *Claims) pipelineToken() pipeline.Token {
+	return pipeline.Token{ID: c.ID, Type: string(c.Type), SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}
+}
+
+// wireClaims is the JSON form of Claims. Times are float64 so tokens with
+// fractional NumericDates (RFC 7519 allows them) still decode.
+type wireClaims struct {
+	JTI        string    `json:"jti"`
+	SID        string    `json:"sid"`
+	Type       TokenType `json:"token_type"`
+	IAT        float64   `json:"iat"`
+	EXP        float64   `json:"exp"`
+	NBF        float64   `json:"nbf,omitempty"`
+	RefreshEXP float64   `json:"refresh_exp,omitempty"`
+	ISS        string    `json:"iss,omitempty"`
+	SUB        string    `json:"sub,omitempty"`
+	AUD        audience  `json:"aud,omitempty"`
+	UserID     string    `json:"user_id"`
+	Username   string    `json:"username,omitempty"`
+	Perms      []string  `json:"perms,omitempty"`
+	Staff      bool      `json:"staff,omitempty"`
+	Superuser  bool      `json:"superuser,omitempty"`
+}
+
+// audience is aud: a string or an array of strings (RFC 7519 4.1.3).
+type audience []string
+
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = audience{s}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(a))
+}
+
+// maxNumericDate is the last second of year 9999; later dates are refused so
+// conversions cannot overflow.
+const maxNumericDate = 253402300799
+
+func toNumericDate(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.Unix())
+}
+
+func fromNumericDate(f float64) (time.Time, bool) {
+	if f == 0 {
+		return time.Time{}, true
+	}
+	if f < 0 || f > maxNumericDate || math.IsNaN(f) {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+// marshal writes the payload JSON of c.
+func (c *Claims) marshal() ([]byte, error) {
+	w := wireClaims{
+		JTI: c.ID, SID: c.SessionID, Type: c.Type,
+		IAT: toNumericDate(c.IssuedAt), EXP: toNumericDate(c.ExpiresAt), NBF: toNumericDate(c.NotBefore),
+		RefreshEXP: toNumericDate(c.RefreshExpiresAt),
+		ISS:        c.Issuer, SUB: c.Subject, AUD: c.Audience,
+		UserID: c.UserID, Username: c.Username, Perms: c.Perms, Staff: c.Staff, Superuser: c.Superuser,
+	}
+	b, err := json.Marshal(w)
+	if err != nil || len(c.Extra) == 0 {
+		return b, err
+	}
+	for name := range c.Extra {
+		if slices.Contains(reservedClaims, name) {
+			return nil, fmt.Errorf("ginjwt: Claims.Extra may not set the standard claim %q", name)
+		}
+	}
+	extra, err := json.Marshal(c.Extra)
+	if err != nil {
+		return nil, fmt.Errorf("ginjwt: Claims.Extra: %w", err)
+	}
+	// Splice {"a":1} and {"b":2} into {"a":1,"b":2}.
+	out := make([]byte, 0, len(b)+len(extra))
+	out = append(out, b[:len(b)-1]...)
+	out = append(out, ',')
+	return append(out, extra[1:]...), nil
+}
+
+// unmarshalClaims decodes a payload into Claims, keeping payload as raw.
+func unmarshalClaims(payload []byte) (*Claims, error) {
+	var w wireClaims
+	if err := json.Unmarshal(payload, &w); err != nil {
+		return nil, withDetail(ErrTokenInvalid, "the payload is not a JSON object of the expected claims")
+	}
+	c := &Claims{
+		ID: w.JTI, SessionID: w.SID, Type: w.Type,
+		Issuer: w.ISS, Subject: w.SUB, Audience: w.AUD,
+		UserID: w.UserID, Username: w.Username, Perms: w.Perms, Staff: w.Staff, Superuser: w.Superuser,
+		raw: payload,
+	}
+	var ok [4]bool
+	c.IssuedAt, ok[0] = fromNumericDate(w.IAT)
+	c.ExpiresAt, ok[1] = fromNumericDate(w.EXP)
+	c.NotBefore, ok[2] = fromNumericDate(w.NBF)
+	c.RefreshExpiresAt, ok[3] = fromNumericDate(w.RefreshEXP)
+	if !ok[0] || !ok[1] || !ok[2] || !ok[3] {
+		return nil, withDetail(ErrTokenInvalid, "a time claim is out of range")
+	}
+	return c, nil
+}
+
+// newTokenID returns 128 random bits, base64url: a jti.
+func newTokenID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// b64 is the strict base64url of JWS: no padding, and no stray bits in the
+// last character, so one signature has exactly one spelling.
+var b64 = base64.RawURLEncoding.Strict()
+
+// signClaims encodes and signs c with the current key.
+func (a *Auth) signClaims(c *Claims) (string, error) {
+	k := a.keys.Load().current
+	payload, err := c.marshal()
+	if err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	sb.Grow(len(k.header) + 2 + b64.EncodedLen(len(payload)) + 700)
+	sb.WriteString(k.header)
+	sb.WriteByte('.')
+	enc := base64.NewEncoder(base64.RawURLEncoding, &sb)
+	_, _ = enc.Write(payload)
+	_ = enc.Close()
+	sig, err := k.sign([]byte(sb.String()))
+	if err != nil {
+		return "", fmt.Errorf("ginjwt: sign: %w", err)
+	}
+	sb.WriteByte('.')
+	enc = base64.NewEncoder(base64.RawURLEncoding, &sb)
+	_, _ = enc.Write(sig)
+	_ = enc.Close()
+	return sb.String(), nil
+}
+
+// jwsHeader is the part of a JOSE header ginjwt reads.
+type jwsHeader struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+// keyFor returns the key a token's header segment names. The header must
+// name a key of the set and that key's own algorithm; "crit" is refused
+// since ginjwt understands no extension.
+func (ks *keySet) keyFor(segment string) (*signingKey, error) {
+	if k := ks.byHeader[segment]; k != nil {
+		return k, nil
+	}
+	if len(segment) > 1024 {
+		return nil, withDetail(ErrTokenInvalid, "the header is too long")
+	}
+	raw, err := b64.DecodeString(segment)
+	if err != nil {
+		return nil, withDetail(ErrTokenInvalid, "the header is not base64url")
+	}
+	var h jwsHeader
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, withDetail(ErrTokenInvalid, "the header is not a JSON object")
+	}
+	if h.Crit != nil {
+		return nil, withDetail(ErrTokenInvalid, "the header has critical extensions ginjwt does not support")
+	}
+	if h.Typ != "" && !strings.EqualFold(h.Typ, "JWT") {
+		return nil, withDetail(ErrTokenInvalid, "the header's typ is not JWT")
+	}
+	if h.Alg == "" || strings.EqualFold(h.Alg, "none") {
+		return nil, withDetail(ErrTokenInvalid, "unsigned tokens are not accepted")
+	}
+	k := ks.current
+	if h.Kid != "" {
+		k = ks.byID[h.Kid]
+	}
+	if k == nil {
+		return nil, withDetail(ErrTokenInvalid, "the token names an unknown key")
+	}
+	if h.Alg != k.alg {
+		return nil, withDetail(ErrTokenInvalid, "the token's algorithm is not its key's")
+	}
+	return k, nil
+}
+
+// parse verifies token's signature and decodes its claims. It checks the
+// claims with checkClaims; on ErrTokenExpired and ErrTokenNotYetValid it
+// also returns the (authentic) claims, so callers can tell whose token it was.
+func (a *Auth) parse(token string) (*Claims, error) {
+	if token == "" {
+		return nil, ErrTokenMissing
+	}
+	if len(token) > maxTokenLen {
+		return nil, withDetail(ErrTokenInvalid, "the token is too long")
+	}
+	h, rest, ok1 := strings.Cut(token, ".")
+	p, s, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
+		return nil, withDetail(ErrTokenInvalid, "a token has three dot-separated parts")
+	}
+	k, err := a.keys.Load().keyFor(h)
+	if err != nil {
+		return nil, err
+	}
+	var sigBuf [512]byte // RSA-4096 signatures are the longest
+	if b64.DecodedLen(len(s)) > len(sigBuf) {
+		return nil, withDetail(ErrTokenInvalid, "the signature is too long")
+	}
+	n, err := b64.Decode(sigBuf[:], []byte(s))
+	if err != nil {
+		return nil, withDetail(ErrTokenInvalid, "the signature is not base64url")
+	}
+	if !k.verify([]byte(token[:len(h)+1+len(p)]), sigBuf[:n]) {
+		return nil, withDetail(ErrTokenInvalid, "the signature does not verify")
+	}
+	payload := make([]byte, b64.DecodedLen(len(p)))
+	n, err = b64.Decode(payload, []byte(p))
+	if err != nil {
+		return nil, withDetail(ErrTokenInvalid, "the payload is not base64url")
+	}
+	c, err := unmarshalClaims(payload[:n])
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkClaims(c); err != nil {
+		if errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenNotYetValid) {
+			return c, err
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkClaims validates the claims of an authentic token against the
+// configuration and the clock, with Config.Leeway on every time.
+func (a *Auth) checkClaims(c *Claims) error {
+	if c.ID == "" || c.SessionID == "" || c.UserID == "" || c.IssuedAt.IsZero() || c.ExpiresAt.IsZero() {
+		return withDetail(ErrTokenInvalid, "a required claim (jti, sid, user_id, iat, exp) is missing")
+	}
+	switch c.Type {
+	case AccessToken, RefreshToken:
+	case SlidingToken:
+		if c.RefreshExpiresAt.IsZero() {
+			return withDetail(ErrTokenInvalid, "a sliding token needs refresh_exp")
+		}
+	default:
+		return withDetail(ErrTokenInvalid, "token_type is missing or unknown")
+	}
+	if c.Subject != "" && c.Subject != c.UserID {
+		return withDetail(ErrTokenInvalid, "sub and user_id disagree")
+	}
+	if a.cfg.Issuer != "" && c.Issuer != a.cfg.Issuer {
+		return withDetail(ErrTokenInvalid, "the token is from another issuer")
+	}
+	if len(a.cfg.Audience) > 0 && !slices.ContainsFunc(c.Audience, func(aud string) bool { return slices.Contains(a.cfg.Audience, aud) }) {
+		return withDetail(ErrTokenInvalid, "the token is for another audience")
+	}
+	now, leeway := a.now(), a.cfg.Leeway
+	if !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore) {
+		return ErrTokenNotYetValid
+	}
+	if now.Add(leeway).Before(c.IssuedAt) {
+		return withDetail(ErrTokenNotYetValid, "the token was issued in the future")
+	}
+	if !now.Before(c.ExpiresAt.Add(leeway)) {
+		return ErrTokenExpired
+	}
+	return nil
+}
+
+// requireType checks a parsed token's type against the types accepted.
+func requireType(c *Claims, want ...TokenType) error {
+	if slices.Contains(want, c.Type) {
+		return nil
+	}
+	return withDetail(ErrTokenTypeInvalid, fmt.Sprintf("a %s token is not accepted here", c.Type))
+}
+
+// ParseToken verifies token and returns its claims, for tokens that arrive
+// outside an HTTP request (a WebSocket message, a job): the same checks as
+// the middleware (signature, key and algorithm, times with leeway, issuer,
+// audience) plus the token type when want is not empty. It does not consult
+// the token registry.
+func (a *Auth) ParseToken(token string, want ...TokenType) (*Claims, error) {
+	c, err := a.parse(token)
+	if err != nil {
+		return nil, err
+	}
+	if len(want) > 0 {
+		if err := requireType(c, want...); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// trimBearer is the bounded parse of an Authorization header: the scheme
+// (compared without regard to case) and one token. ok is false when the
+// header uses another scheme; err is set when it uses ours badly.
+func trimBearer(header, scheme string) (token string, ok bool, err error) {
+	if header == "" {
+		return "", false, nil
+	}
+	if len(header) > maxTokenLen+len(scheme)+8 {
+		return "", true, withDetail(ErrTokenInvalid, "the Authorization header is too long")
+	}
+	s, rest, _ := strings.Cut(header, " ")
+	if !strings.EqualFold(s, scheme) {
+		return "", false, nil
+	}
+	token = strings.TrimLeft(rest, " ")
+	if token == "" || strings.ContainsAny(token, " \t") {
+		return "", true, withDetail(ErrTokenInvalid, "the Authorization header must be \""+scheme+" <token>\"")
+	}
+	return token, true, nil
+}

@@ -1,0 +1,120 @@
+package users
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// NewUser returns an active user named username, with no e-mail, no flags
+// and no perms, ready for [Store.Create]. A User built by hand is inactive
+// unless IsActive is set, and an inactive user cannot log in.
+func NewUser(username string) *User {
+	return &User{Username: username, IsActive: true, Perms: Perms{}}
+}
+
+// Create validates u, hashes password with the store's Hasher and inserts u,
+// filling in its ID (when empty), PasswordHash, CreatedAt and UpdatedAt
+// (when zero). It stores u as given otherwise: IsActive is false unless the
+// caller set it (see [NewUser]). The e-mail is lower-cased.
+//
+// The username must be non-empty, at most [MaxUsernameLen] characters,
+// without leading or trailing white space or control characters; the e-mail
+// is optional and otherwise name@domain. A bad field fails with a
+// [*ValidationError] naming it; a bad password's error also matches
+// [ErrInvalidPassword]. A username, e-mail or id already in use fails with
+// a *ValidationError that matches [ErrDuplicate]. Other database failures
+// are wrapped.
+func (s *Store) Create(ctx context.Context, u *User, password string) error {
+	if err := validateUser(u); err != nil {
+		return err
+	}
+	if err := validatePassword(password); err != nil {
+		return err
+	}
+	encoded, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash = encoded
+	now := s.now()
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = now
+	}
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = now
+	}
+	if err := s.db.WithContext(ctx).Create(u).Error; err != nil {
+		return dbError("create user", err)
+	}
+	return nil
+}
+
+// SetPassword hashes password and stores it with PasswordChangedAt set to
+// now, the user's token cut-off, in one UPDATE. It fails with a
+// [*ValidationError] matching [ErrInvalidPassword] for an empty or too long
+// password, with [ErrNotFound] when no user has that id, and with a wrapped
+// error when the database fails.
+func (s *Store) SetPassword(ctx context.Context, id, password string) error {
+	if err := validatePassword(password); err != nil {
+		return err
+	}
+	encoded, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.update(ctx, "set password", id, map[string]any{
+		"password_hash":       encoded,
+		"password_changed_at": now,
+		"updated_at":          now,
+	})
+}
+
+// SetActive activates or deactivates the user. An inactive user fails
+// [Store.Authenticate]; tokens already issued are not revoked here (that is
+// the token registry's job). It fails with [ErrNotFound] when no user has
+// that id, and with a wrapped error when the database fails.
+func (s *Store) SetActive(ctx context.Context, id string, active bool) error {
+	return s.update(ctx, "set active", id, map[string]any{
+		"is_active":  active,
+		"updated_at": s.now(),
+	})
+}
+
+// TouchLastLogin sets the user's LastLogin to at, leaving UpdatedAt alone:
+// a login is not an edit of the account. It fails with [ErrNotFound] when
+// no user has that id, and with a wrapped error when the database fails.
+func (s *Store) TouchLastLogin(ctx context.Context, id string, at time.Time) error {
+	return s.update(ctx, "touch last login", id, map[string]any{"last_login": at})
+}
+
+// SetPerms replaces the user's permissions with perms (none: an empty list).
+// It fails with [ErrNotFound] when no user has that id, and with a wrapped
+// error when the database fails.
+func (s *Store) SetPerms(ctx context.Context, id string, perms ...string) error {
+	p := Perms(slices.Clone(perms))
+	if p == nil {
+		p = Perms{}
+	}
+	return s.update(ctx, "set perms", id, map[string]any{
+		"perms":      p,
+		"updated_at": s.now(),
+	})
+}
+
+// update sets columns on the user with that id, in one UPDATE that does not
+// run hooks or touch columns not named.
+func (s *Store) update(ctx context.Context, op, id string, columns map[string]any) error {
+	if id == "" {
+		return ErrNotFound
+	}
+	res := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", id).UpdateColumns(columns)
+	if res.Error != nil {
+		return dbError(op, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
