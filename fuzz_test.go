@@ -1,0 +1,62 @@
+package ginjwt
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParseToken feeds arbitrary strings to the token parser: it must never
+// panic, must answer with one of the documented errors, and must never
+// accept a token it did not sign.
+func FuzzParseToken(f *testing.F) {
+	// Deterministic tokens: every fuzz worker process makes the same ones.
+	clk := newClock()
+	a := newAuth(f, clk, nil)
+	kid := a.KeyIDs()[0]
+	good := forge(f, a, map[string]string{"alg": "HS256", "kid": kid, "typ": "JWT"}, validPayload(clk))
+	expired := forge(f, a, map[string]string{"alg": "HS256", "kid": kid}, withClaim(validPayload(clk), "exp", clk.Now().Unix()-1))
+	f.Add(good)
+	f.Add(expired)
+	f.Add("")
+	f.Add("..")
+	f.Add("a.b.c")
+	f.Add(strings.Split(good, ".")[0] + ".e30.")
+	f.Fuzz(func(t *testing.T, token string) {
+		c, err := a.parse(token)
+		if err == nil {
+			if token != good {
+				t.Fatalf("accepted a token it did not issue: %q", token)
+			}
+			return
+		}
+		known := []error{ErrTokenMissing, ErrTokenInvalid, ErrTokenExpired, ErrTokenNotYetValid}
+		if !errors.Is(err, known[0]) && !errors.Is(err, known[1]) && !errors.Is(err, known[2]) && !errors.Is(err, known[3]) {
+			t.Fatalf("undocumented error %v", err)
+		}
+		if c != nil && !errors.Is(err, ErrTokenExpired) && !errors.Is(err, ErrTokenNotYetValid) {
+			t.Fatalf("claims returned with %v", err)
+		}
+	})
+}
+
+// FuzzAuthorizationHeader checks the Authorization parser's bounds.
+func FuzzAuthorizationHeader(f *testing.F) {
+	for _, s := range []string{"", "Bearer x", "bearer  x", "Basic abc", "Bearer", "Bearer a b", "BEARER\tx", "Bearer \x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		token, ours, err := trimBearer(header, "Bearer")
+		if err != nil && !errors.Is(err, ErrTokenInvalid) {
+			t.Fatalf("undocumented error %v", err)
+		}
+		if token != "" && (!ours || err != nil || strings.ContainsAny(token, " \t") || len(token) > maxTokenLen+8) {
+			t.Fatalf("token %q from %q (ours %v, err %v)", token, header, ours, err)
+		}
+		if token != "" && !strings.HasSuffix(header, token) {
+			t.Fatalf("token %q is not the end of %q", token, header)
+		}
+		_ = utf8.ValidString(token)
+	})
+}
