@@ -12,6 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
+	"github.com/ginjwt/ginjwt/pipeline"
+	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -80,10 +82,28 @@ type Config struct {
 	// valid refresh token for a new refresh and access pair, extending the
 	// session. Default off (the route does not exist).
 	AllowRefreshUpdate bool
+	// BlacklistAfterRotation revokes a refresh token once it has been
+	// rotated. Reuse detection works without it: a rotated-out token that
+	// comes back revokes its session either way. Needs the registry.
+	BlacklistAfterRotation bool
+	// ExpireOnRefresh revokes, on every refresh, every other live token of
+	// the session: only the new pair stays valid. Needs the registry.
+	ExpireOnRefresh bool
+	// ReuseGrace is how long after a rotation the same refresh token may be
+	// presented again without counting as theft: it gets the same new
+	// refresh token again, so two tabs refreshing at once stay logged in and
+	// the session still has one branch. Default 5 seconds; a negative value
+	// disables the grace (0 means the default).
+	ReuseGrace time.Duration
+	// ExpireAnyPerm is the permission that lets a user force-expire other
+	// users' tokens at the expire endpoint. Default "ginjwt.expire_any".
+	ExpireAnyPerm string
 
 	// DB is the application's database. When set, the default user store is
 	// users.NewStore(DB).
 	DB *gorm.DB
+	// Registry configures the token registry: on by default when DB is set.
+	Registry RegistryConfig
 	// Users finds and checks accounts. Default users.NewStore(DB). Required
 	// for the login endpoint; without it only tokens issued by Auth.Login
 	// and parsed by the middleware work.
@@ -128,13 +148,15 @@ type Config struct {
 // Paths are the endpoints' paths below Config.Prefix. A zero field is the
 // default shown; "-" leaves the endpoint out.
 type Paths struct {
-	Obtain  string // "/token"
-	Refresh string // "/token/refresh"
-	Update  string // "/token/update" (only with Config.AllowRefreshUpdate)
-	Verify  string // "/token/verify"
-	Logout  string // "/token/logout"
-	JWKS    string // "/jwks.json"
-	Users   string // "/users": GET /users/me and /users/:id
+	Obtain   string // "/token"
+	Refresh  string // "/token/refresh"
+	Update   string // "/token/update" (only with Config.AllowRefreshUpdate)
+	Verify   string // "/token/verify"
+	Logout   string // "/token/logout"
+	Expire   string // "/token/expire" (with the registry)
+	Sessions string // "/sessions": GET, DELETE /sessions and DELETE /sessions/:id (with the registry)
+	JWKS     string // "/jwks.json"
+	Users    string // "/users": GET /users/me and /users/:id
 }
 
 // Handler wraps a built-in endpoint handler: it receives the built-in and
@@ -145,7 +167,33 @@ type Handler func(builtin gin.HandlerFunc) gin.HandlerFunc
 // Handlers replace or wrap the built-in endpoint handlers. A nil field keeps
 // the built-in one.
 type Handlers struct {
-	Obtain, Refresh, Update, Verify, Logout, JWKS, Me, User Handler
+	Obtain, Refresh, Update, Verify, Logout, Expire, Sessions, RevokeSession, RevokeSessions, JWKS, Me, User Handler
+}
+
+// RegistryConfig configures the token registry and the registration
+// pipeline that feeds it.
+type RegistryConfig struct {
+	// Disabled keeps tokens stateless even with a DB: nothing is recorded
+	// and nothing can be revoked before it expires.
+	Disabled bool
+	// Resync is how often each instance catches up with revocations made
+	// elsewhere (the CLI, another instance without LISTEN). Default 5 s.
+	Resync time.Duration
+	// Pipeline adjusts the registration steps: it receives the defaults
+	// (registry.RegisterPairs and registry.ConnectUser) and returns the
+	// steps to run, with the application's own added, or others instead.
+	Pipeline func(defaults []pipeline.Step) []pipeline.Step
+	// Async registers tokens in the background: login and refresh answer
+	// without waiting for the database. Revocation is unaffected (it never
+	// waits for registration). Default off.
+	Async bool
+	// Workers and QueueSize size the background pipeline. Defaults 2 and
+	// 1024; a full queue makes the request run its registration itself.
+	Workers, QueueSize int
+	// ArchiveEvery runs the archiver in the background this often,
+	// deleting tokens expired for more than ArchiveAfter (default 240 h).
+	// Default off: run `ginjwt archive` or Registry().Archive instead.
+	ArchiveEvery, ArchiveAfter time.Duration
 }
 
 // Throttle limits failed logins, per login name and per client IP, over a
@@ -176,9 +224,13 @@ type Auth struct {
 	log      *slog.Logger
 	// noToken is the state of every request that presents no token.
 	noToken *authState
+	// registry and pipeline are nil when the registry is off.
+	registry *registry.Registry
+	pipeline *pipeline.Runner
 }
 
-// New checks cfg and returns an Auth that is not attached to any router:
+// New checks cfg and returns an Auth that is not attached to any router
+// (with a DB, its registry is started as Mount describes):
 // register its middleware and routes yourself with [Auth.Authenticate] and
 // [Auth.RegisterRoutes], or call [Mount], which does both.
 func New(cfg Config) (*Auth, error) {
@@ -211,6 +263,11 @@ func New(cfg Config) (*Auth, error) {
 		a.throttle = newThrottle(cfg.Throttle, a.now)
 	}
 	a.events.log = a.log
+	if cfg.DB != nil && !cfg.Registry.Disabled {
+		if err := a.startRegistry(); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -219,6 +276,10 @@ func New(cfg Config) (*Auth, error) {
 // *gin.Engine or a *gin.RouterGroup. Mount before registering the routes the
 // middleware must cover: gin applies middleware only to routes added after
 // it.
+//
+// With a DB, Mount also loads the revocation log and starts the registry's
+// background work (resync, LISTEN on PostgreSQL, the archiver when
+// configured, the asynchronous pipeline); [Auth.Close] stops it.
 func Mount(r gin.IRouter, cfg Config) (*Auth, error) {
 	a, err := New(cfg)
 	if err != nil {
@@ -276,8 +337,24 @@ func (c *Config) resolve() error {
 	if c.SlidingRefreshTTL < c.SlidingTTL {
 		return fmt.Errorf("ginjwt: Config.SlidingRefreshTTL (%v) must not be shorter than Config.SlidingTTL (%v)", c.SlidingRefreshTTL, c.SlidingTTL)
 	}
-	if c.Sliding && (c.RotateRefresh || c.AllowRefreshUpdate) {
-		return errors.New("ginjwt: Config.Sliding has no refresh tokens: RotateRefresh and AllowRefreshUpdate do not apply")
+	if c.Sliding && (c.RotateRefresh || c.AllowRefreshUpdate || c.BlacklistAfterRotation) {
+		return errors.New("ginjwt: Config.Sliding has no refresh tokens: RotateRefresh, AllowRefreshUpdate and BlacklistAfterRotation do not apply")
+	}
+	if c.ReuseGrace == 0 {
+		c.ReuseGrace = 5 * time.Second
+	}
+	if c.ExpireAnyPerm == "" {
+		c.ExpireAnyPerm = "ginjwt.expire_any"
+	}
+	if c.DB == nil || c.Registry.Disabled {
+		for name, on := range map[string]bool{"BlacklistAfterRotation": c.BlacklistAfterRotation, "ExpireOnRefresh": c.ExpireOnRefresh, "Registry.Async": c.Registry.Async} {
+			if on {
+				return fmt.Errorf("ginjwt: Config.%s needs the token registry (Config.DB, and Registry.Disabled off)", name)
+			}
+		}
+	}
+	if c.Registry.Workers < 0 || c.Registry.QueueSize < 0 || c.Registry.Resync < 0 || c.Registry.ArchiveEvery < 0 || c.Registry.ArchiveAfter < 0 {
+		return errors.New("ginjwt: Config.Registry values must be positive")
 	}
 	if c.Prefix == "" {
 		c.Prefix = "/auth"
@@ -340,6 +417,8 @@ func (p *Paths) resolve() error {
 		{"Update", &p.Update, "/token/update"},
 		{"Verify", &p.Verify, "/token/verify"},
 		{"Logout", &p.Logout, "/token/logout"},
+		{"Expire", &p.Expire, "/token/expire"},
+		{"Sessions", &p.Sessions, "/sessions"},
 		{"JWKS", &p.JWKS, "/jwks.json"},
 		{"Users", &p.Users, "/users"},
 	}

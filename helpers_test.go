@@ -91,6 +91,11 @@ func newHarness(t testing.TB, db *gorm.DB, edit func(*Config)) *harness {
 		t.Fatalf("Mount: %v", err)
 	}
 	h.auth = auth
+	t.Cleanup(func() {
+		if err := auth.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
 	api := h.engine.Group("/api")
 	api.GET("/public", func(c *gin.Context) { c.JSON(200, gin.H{"public": true}) })
 	api.GET("/hello", RequireLogin(), func(c *gin.Context) {

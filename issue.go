@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginjwt/ginjwt/pipeline"
+	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -49,9 +50,11 @@ func (a *Auth) newClaims(typ TokenType, sid string, now time.Time, ttl time.Dura
 	if sid == "" {
 		sid = id
 	}
+	// The claims hold exactly what the token will say: iat to the
+	// millisecond, nbf and exp to the second.
 	return &Claims{
 		ID: id, SessionID: sid, Type: typ,
-		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(ttl),
+		IssuedAt: now.Truncate(time.Millisecond), NotBefore: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second),
 		Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
 	}
 }
@@ -96,7 +99,7 @@ func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
 	now := a.now()
 	if a.cfg.Sliding {
 		c := a.newClaims(SlidingToken, "", now, a.cfg.SlidingTTL)
-		c.RefreshExpiresAt = now.Add(a.cfg.SlidingRefreshTTL)
+		c.RefreshExpiresAt = now.Add(a.cfg.SlidingRefreshTTL).Truncate(time.Second)
 		if err := a.setUser(ctx, u, c); err != nil {
 			return nil, err
 		}
@@ -177,6 +180,22 @@ func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh 
 	return a.issueAccess(ctx, next, u, now, true)
 }
 
+// reissue signs again the refresh token child, which rotation already issued
+// from rc, with the same jti and times, and issues a new access token from
+// it: what a replay within the grace window gets, so that two requests
+// racing with one refresh token end up on one branch.
+func (a *Auth) reissue(ctx context.Context, rc *Claims, child pipeline.Token, u *users.User) (*Pair, error) {
+	c := &Claims{
+		ID: child.ID, SessionID: child.SessionID, Type: RefreshToken,
+		IssuedAt: child.IssuedAt, NotBefore: child.IssuedAt.Truncate(time.Second), ExpiresAt: child.ExpiresAt,
+		Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
+	}
+	if err := a.userClaims(ctx, rc, u, c); err != nil {
+		return nil, err
+	}
+	return a.issueAccess(ctx, c, u, a.now(), true)
+}
+
 // userClaims sets c's user claims from u, or from the token from when u is nil.
 func (a *Auth) userClaims(ctx context.Context, from *Claims, u *users.User, c *Claims) error {
 	if u != nil {
@@ -223,27 +242,28 @@ func (a *Auth) Login(c *gin.Context, u *users.User) (*Pair, error) {
 	return pair, nil
 }
 
-// tokensIssued reports newly issued tokens: to the subscribers of kind.
-func (a *Auth) tokensIssued(ctx context.Context, kind EventKind, e Event) error {
-	e.Kind = kind
-	a.events.emit(ctx, e)
-	return nil
-}
-
-// Logout ends the session of the request: the refresh token it presents (in
-// the body or the Authorization header), or else the session of its access
-// token. It emits LoggedOut. A request with no usable token is an error
-// wrapping ErrTokenMissing or ErrTokenInvalid.
+// Logout ends the session of the token the request presents, in the body
+// ({"refresh": …}) or the Authorization header: a refresh token, even
+// expired, or a valid access token. With the registry the session is
+// revoked — every token of it, at once — and SessionRevoked is emitted;
+// LoggedOut always is. Logging out a session already revoked succeeds. A
+// request with no usable token is an error wrapping ErrTokenMissing or
+// ErrTokenInvalid.
 func (a *Auth) Logout(c *gin.Context) error {
 	ctx := c.Request.Context()
 	claims, err := a.logoutClaims(c)
 	if err != nil {
 		return err
 	}
-	a.events.emit(ctx, Event{
-		Kind: LoggedOut, Time: a.now(), UserID: claims.UserID, Username: claims.Username,
-		SessionID: claims.SessionID, Token: claims, Request: a.proxies.facts(c.Request),
-	})
+	e := Event{UserID: claims.UserID, Username: claims.Username, SessionID: claims.SessionID, Token: claims,
+		Request: a.proxies.facts(c.Request), Reason: registry.ReasonLogout}
+	if a.registry != nil && !a.registry.SessionRevoked(claims.SessionID) {
+		if err := a.revokeSession(ctx, e); err != nil {
+			return err
+		}
+	}
+	e.Kind, e.Time = LoggedOut, a.now()
+	a.events.emit(ctx, e)
 	return nil
 }
 

@@ -31,6 +31,9 @@ type stateKey struct{}
 //
 // The token comes from the Authorization header ("Bearer <token>", the
 // scheme in any case). A refresh token is never accepted as an access token.
+// With the token registry, a revoked token — or one of a revoked session, or
+// issued before its user's cut-off — is refused from memory, without a
+// database query.
 func (a *Auth) Authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		st := a.authenticate(c)
@@ -50,6 +53,11 @@ func (a *Auth) authenticate(c *gin.Context) *authState {
 	claims, err := a.parse(token)
 	if err == nil {
 		err = requireType(claims, a.authTypes()...)
+	}
+	if err == nil {
+		if _, revoked := a.revoked(claims); revoked {
+			err = ErrTokenRevoked
+		}
 	}
 	if err != nil {
 		return &authState{auth: a, err: err}

@@ -5,11 +5,16 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
-// Migrate creates or updates every table ginjwt keeps in db: the users table
-// of the default user store. It is safe to run at every start.
+// Migrate creates or updates every table ginjwt keeps in db: the users of
+// the default user store and the token registry. It is safe to run at every
+// start.
 func Migrate(ctx context.Context, db *gorm.DB) error {
-	return users.Migrate(ctx, db)
+	if err := users.Migrate(ctx, db); err != nil {
+		return err
+	}
+	return registry.Migrate(ctx, db)
 }

@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginjwt/ginjwt/pipeline"
+	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -20,6 +23,10 @@ import (
 //	POST   {prefix}/token/update    new refresh + access (Config.AllowRefreshUpdate)
 //	POST   {prefix}/token/verify    {"token"}: 200 if valid, 401 with the reason if not
 //	POST   {prefix}/token/logout    end the session of the refresh token presented
+//	POST   {prefix}/token/expire    force-expire a token and its subtree (registry)
+//	GET    {prefix}/sessions        the caller's active sessions (registry)
+//	DELETE {prefix}/sessions        log out everywhere (?keep=current: all others)
+//	DELETE {prefix}/sessions/:id    revoke one of the caller's sessions
 //	GET    {prefix}/jwks.json       the public keys
 //	GET    {prefix}/users/me        the caller's own user
 //	GET    {prefix}/users/:id       the same, by ID; another user's is 403
@@ -42,6 +49,14 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	}
 	route(http.MethodPost, p.Verify, h.Verify, a.verify)
 	route(http.MethodPost, p.Logout, h.Logout, a.logout)
+	if a.registry != nil {
+		route(http.MethodPost, p.Expire, h.Expire, a.expire)
+		if p.Sessions != "-" {
+			route(http.MethodGet, p.Sessions, h.Sessions, a.sessions)
+			route(http.MethodDelete, p.Sessions, h.RevokeSessions, a.revokeSessions)
+			route(http.MethodDelete, p.Sessions+"/:id", h.RevokeSession, a.revokeSessionByID)
+		}
+	}
 	route(http.MethodGet, p.JWKS, h.JWKS, a.jwks)
 	if p.Users != "-" {
 		route(http.MethodGet, p.Users+"/me", h.Me, a.me)
@@ -161,23 +176,80 @@ func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
 		AbortWithError(c, err)
 		return
 	}
+	// A rotated-out token is revoked by jti; whether presenting it again is
+	// a replay within the grace window or theft, the registry decides.
+	if why, revoked := a.revoked(rc); revoked && !(why == registry.KindToken && a.rotates(rc, newRefresh)) {
+		AbortWithError(c, ErrTokenRevoked)
+		return
+	}
 	u, err := a.reloadUser(c, rc)
 	if err != nil {
 		AbortWithError(c, err)
 		return
 	}
-	pair, err := a.renew(ctx, rc, u, newRefresh)
+	facts := a.proxies.facts(c.Request)
+	pair, err := a.renewRecorded(ctx, rc, u, newRefresh, facts)
 	if err != nil {
 		AbortWithError(c, err)
 		return
 	}
 	e := Event{Time: pair.AccessClaims.IssuedAt, UserID: rc.UserID, Username: pair.AccessClaims.Username,
-		SessionID: rc.SessionID, Token: rc, Pairs: pair.pairs(rc), Request: a.proxies.facts(c.Request)}
+		SessionID: rc.SessionID, Token: rc, Pairs: pair.pairs(rc), Request: facts}
 	if err := a.tokensIssued(ctx, kind, e); err != nil {
 		AbortWithError(c, err)
 		return
 	}
 	a.writePair(c, pair)
+}
+
+// rotates reports whether renewing rc goes through the registry's
+// transaction: rotation (with reuse detection) or ExpireOnRefresh.
+func (a *Auth) rotates(rc *Claims, newRefresh bool) bool {
+	return a.registry != nil && rc.Type == RefreshToken && (newRefresh || a.cfg.ExpireOnRefresh)
+}
+
+// renewRecorded renews rc, through the registry's rotation transaction when
+// rotates says so: the new tokens are recorded atomically with the decision,
+// a replay within the grace window gets the same child again, and a reused
+// token revokes its session.
+func (a *Auth) renewRecorded(ctx context.Context, rc *Claims, u *users.User, newRefresh bool, facts RequestFacts) (*Pair, error) {
+	if !a.rotates(rc, newRefresh) {
+		return a.renew(ctx, rc, u, newRefresh)
+	}
+	policy := registry.RotatePolicy{
+		Rotate:        newRefresh,
+		Grace:         max(a.cfg.ReuseGrace, 0),
+		RevokeRotated: a.cfg.BlacklistAfterRotation,
+		ExpireOthers:  a.cfg.ExpireOnRefresh,
+	}
+	var pair *Pair
+	outcome, err := a.registry.Rotate(ctx, rc.pipelineToken(), rc.UserID, policy, func(o registry.Outcome, parent pipeline.Token) ([]pipeline.Pair, error) {
+		var err error
+		if o == registry.Replayed {
+			pair, err = a.reissue(ctx, rc, parent, u)
+		} else {
+			pair, err = a.renew(ctx, rc, u, newRefresh)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return pair.pairs(rc), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch outcome {
+	case registry.Refused:
+		return nil, ErrTokenRevoked
+	case registry.Reused:
+		now := a.now()
+		a.events.emit(ctx, Event{Kind: RefreshReuseDetected, Time: now, UserID: rc.UserID, Username: rc.Username,
+			SessionID: rc.SessionID, Token: rc, Request: facts, Reason: registry.ReasonReuse})
+		a.events.emit(ctx, Event{Kind: SessionRevoked, Time: now, UserID: rc.UserID, Username: rc.Username,
+			SessionID: rc.SessionID, Token: rc, Request: facts, Reason: registry.ReasonReuse})
+		return nil, withDetail(ErrTokenRevoked, "this refresh token was already used; its session is revoked")
+	}
+	return pair, nil
 }
 
 // verifyBody is the answer of the verify endpoint.
@@ -200,6 +272,11 @@ func (a *Auth) verify(c *gin.Context) {
 		return
 	}
 	claims, err := a.parse(token)
+	if err == nil {
+		if _, revoked := a.revoked(claims); revoked {
+			err = ErrTokenRevoked
+		}
+	}
 	if err != nil {
 		AbortWithError(c, err)
 		return

@@ -308,7 +308,7 @@ func TestEventsOfAFlow(t *testing.T) {
 	unsubscribe()
 	unsubscribe()
 	h.login("alice")
-	want := "login_failed:alice token_obtained:alice logged_in:alice access_refreshed:alice token_validated:alice logged_out:alice"
+	want := "login_failed:alice token_obtained:alice logged_in:alice access_refreshed:alice token_validated:alice session_revoked:alice logged_out:alice"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("events:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}

@@ -46,12 +46,17 @@ const (
 	RefreshReuseDetected
 	// LoggedOut: a session ended by logout.
 	LoggedOut
+	// RegistrationFailed: the registration pipeline failed for good on
+	// tokens issued in the background (Err says why). The tokens work; the
+	// registry does not know them until they are presented to a refresh.
+	RegistrationFailed
 	numEventKinds
 )
 
 var eventNames = [numEventKinds]string{
 	"any", "logged_in", "login_failed", "token_obtained", "access_refreshed", "refresh_updated",
 	"token_validated", "token_revoked", "session_revoked", "refresh_reuse_detected", "logged_out",
+	"registration_failed",
 }
 
 // String returns the event's snake_case name, as in logs.

@@ -151,6 +151,15 @@ func toNumericDate(t time.Time) float64 {
 	return float64(t.Unix())
 }
 
+// toIssuedAt writes iat to the millisecond, so a user's cut-off (a password
+// change, "log out everywhere") can tell tokens issued just before it from
+// those issued just after.
+func toIssuedAt(t time.Time) float64 {
+	return float64(t.UnixMilli()) / 1000
+}
+
+// fromNumericDate reads a NumericDate to the microsecond: float64 cannot
+// carry more, and rounding makes 1800000000.123 read back as .123000.
 func fromNumericDate(f float64) (time.Time, bool) {
 	if f == 0 {
 		return time.Time{}, true
@@ -159,14 +168,14 @@ func fromNumericDate(f float64) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), true
+	return time.Unix(int64(sec), 0).Add(time.Duration(math.Round(frac*1e6)) * time.Microsecond), true
 }
 
 // marshal writes the payload JSON of c.
 func (c *Claims) marshal() ([]byte, error) {
 	w := wireClaims{
 		JTI: c.ID, SID: c.SessionID, Type: c.Type,
-		IAT: toNumericDate(c.IssuedAt), EXP: toNumericDate(c.ExpiresAt), NBF: toNumericDate(c.NotBefore),
+		IAT: toIssuedAt(c.IssuedAt), EXP: toNumericDate(c.ExpiresAt), NBF: toNumericDate(c.NotBefore),
 		RefreshEXP: toNumericDate(c.RefreshExpiresAt),
 		ISS:        c.Issuer, SUB: c.Subject, AUD: c.Audience,
 		UserID: c.UserID, Username: c.Username, Perms: c.Perms, Staff: c.Staff, Superuser: c.Superuser,

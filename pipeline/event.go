@@ -83,6 +83,23 @@ func (e *Event) Tokens() []Token {
 	return out
 }
 
+// clone copies e deeply enough that the caller may change or reuse
+// anything it reaches: the pairs, the parents they point to, and the
+// forwarded-for chain.
+func (e *Event) clone() Event {
+	ev := *e
+	ev.Pairs = make([]Pair, len(e.Pairs))
+	for i, p := range e.Pairs {
+		if p.Parent != nil {
+			parent := *p.Parent
+			p.Parent = &parent
+		}
+		ev.Pairs[i] = p
+	}
+	ev.ForwardedFor = append([]string(nil), e.ForwardedFor...)
+	return ev
+}
+
 // Step is one stage of the pipeline. It returns an error to stop the steps
 // after it for this event; the error is logged and reported, and the
 // request that issued the tokens is not failed by it when the pipeline runs

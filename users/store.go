@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -20,6 +21,9 @@ type Store struct {
 	hasher *Hasher
 	now    func() time.Time
 	dummy  string // argon2id hash of a random password, for unknown logins
+
+	hooksMu     sync.Mutex
+	cutOffHooks []CutOffHook
 }
 
 // StoreOption configures [NewStore].

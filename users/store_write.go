@@ -2,8 +2,11 @@ package users
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // NewUser returns an active user named username, with no e-mail, no flags
@@ -64,7 +67,7 @@ func (s *Store) SetPassword(ctx context.Context, id, password string) error {
 		return err
 	}
 	now := s.now()
-	return s.update(ctx, "set password", id, map[string]any{
+	return s.updateCuttingOff(ctx, "set password", id, now, map[string]any{
 		"password_hash":       encoded,
 		"password_changed_at": now,
 		"updated_at":          now,
@@ -72,14 +75,17 @@ func (s *Store) SetPassword(ctx context.Context, id, password string) error {
 }
 
 // SetActive activates or deactivates the user. An inactive user fails
-// [Store.Authenticate]; tokens already issued are not revoked here (that is
-// the token registry's job). It fails with [ErrNotFound] when no user has
-// that id, and with a wrapped error when the database fails.
+// [Store.Authenticate]; deactivating also runs the cut-off hooks, so the
+// token registry refuses the user's tokens from then on. It fails with
+// [ErrNotFound] when no user has that id, and with a wrapped error when the
+// database fails.
 func (s *Store) SetActive(ctx context.Context, id string, active bool) error {
-	return s.update(ctx, "set active", id, map[string]any{
-		"is_active":  active,
-		"updated_at": s.now(),
-	})
+	now := s.now()
+	columns := map[string]any{"is_active": active, "updated_at": now}
+	if active {
+		return s.update(ctx, "set active", id, columns)
+	}
+	return s.updateCuttingOff(ctx, "deactivate", id, now, columns)
 }
 
 // TouchLastLogin sets the user's LastLogin to at, leaving UpdatedAt alone:
@@ -106,15 +112,69 @@ func (s *Store) SetPerms(ctx context.Context, id string, perms ...string) error 
 // update sets columns on the user with that id, in one UPDATE that does not
 // run hooks or touch columns not named.
 func (s *Store) update(ctx context.Context, op, id string, columns map[string]any) error {
+	return updateIn(s.db.WithContext(ctx), op, id, columns)
+}
+
+func updateIn(db *gorm.DB, op, id string, columns map[string]any) error {
 	if id == "" {
 		return ErrNotFound
 	}
-	res := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", id).UpdateColumns(columns)
+	res := db.Model(&User{}).Where("id = ?", id).UpdateColumns(columns)
 	if res.Error != nil {
 		return dbError(op, res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return ErrNotFound
+	}
+	return nil
+}
+
+// CutOffHook is told, inside the transaction that changes a user's password
+// or deactivates the user, that the user's tokens issued before at must no
+// longer be accepted. An error rolls the change back. The function it
+// returns, when not nil, runs once the transaction has committed. The token
+// registry's CutOffInTx is one.
+type CutOffHook func(ctx context.Context, tx *gorm.DB, userID string, at time.Time) (afterCommit func(), err error)
+
+// OnCutOff adds a hook that SetPassword and SetActive(false) run in their
+// transaction. ginjwt's Mount connects the token registry this way.
+func (s *Store) OnCutOff(h CutOffHook) {
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
+	s.cutOffHooks = append(s.cutOffHooks, h)
+}
+
+// updateCuttingOff updates the user and runs the cut-off hooks, in one
+// transaction.
+func (s *Store) updateCuttingOff(ctx context.Context, op, id string, at time.Time, columns map[string]any) error {
+	s.hooksMu.Lock()
+	hooks := slices.Clone(s.cutOffHooks)
+	s.hooksMu.Unlock()
+	if len(hooks) == 0 {
+		return s.update(ctx, op, id, columns)
+	}
+	var after []func()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		after = after[:0]
+		if err := updateIn(tx, op, id, columns); err != nil {
+			return err
+		}
+		for _, h := range hooks {
+			fn, err := h(ctx, tx, id, at)
+			if err != nil {
+				return fmt.Errorf("users: %s: cut-off: %w", op, err)
+			}
+			if fn != nil {
+				after = append(after, fn)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, fn := range after {
+		fn()
 	}
 	return nil
 }

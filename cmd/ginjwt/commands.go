@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/database"
+	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -107,6 +109,7 @@ func userSetPasswordCmd(ctx context.Context, e env, args []string) error {
 	dsn := fs.String("db", "", "database: sqlite:PATH or a PostgreSQL URL (default $GINJWT_DB)")
 	username := fs.String("username", "", "the user's username (required)")
 	fromStdin := fs.Bool("password-stdin", false, "read the new password from the first line of standard input (required)")
+	lifetime := fs.Duration("max-token-lifetime", 720*time.Hour, "the longest any token of the service lives (its refresh TTL): how long the cut-off must be remembered")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -122,7 +125,12 @@ func userSetPasswordCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeDB()
+	reg, err := registry.New(db, registry.Options{MaxLifetime: *lifetime})
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	store := users.NewStore(db)
+	store.OnCutOff(reg.CutOffInTx) // tokens issued before now stop working, in every instance
 	u, err := store.FindByUsername(ctx, *username)
 	if err != nil {
 		return err
@@ -132,6 +140,31 @@ func userSetPasswordCmd(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "password of %s changed; tokens issued before now are cut off\n", u.Username)
 	return nil
+}
+
+func archiveCmd(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "archive")
+	dsn := fs.String("db", "", "database: sqlite:PATH or a PostgreSQL URL (default $GINJWT_DB)")
+	olderThan := fs.Duration("older-than", 240*time.Hour, "delete tokens that expired longer ago than this")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *olderThan < 0 {
+		return fmt.Errorf("%w: -older-than must not be negative", errUsage)
+	}
+	db, closeDB, err := openDB(dbFlag(dsn))
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	reg, err := registry.New(db, registry.Options{MaxLifetime: time.Hour})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	n, err := reg.Archive(ctx, start.Add(-*olderThan))
+	fmt.Fprintf(e.stdout, "archived %d tokens that expired before %s in %v\n", n, start.Add(-*olderThan).UTC().Format(time.RFC3339), time.Since(start).Round(time.Millisecond))
+	return err
 }
 
 // readPassword reads the first line of standard input: passwords never

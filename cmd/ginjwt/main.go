@@ -4,6 +4,7 @@
 //	ginjwt user create -username U [-email E] -password-stdin [-perms a,b] [-staff] [-superuser]
 //	ginjwt user set-password -username U -password-stdin
 //	ginjwt keys generate -alg ALG [-out FILE]
+//	ginjwt archive [-older-than 240h]
 //
 // Every command that touches the database takes -db DSN, default $GINJWT_DB:
 // "sqlite:PATH" or a PostgreSQL URL or key=value DSN. It exits 0 on success,
@@ -52,6 +53,7 @@ func commands() []command {
 		{"user create", "create a user", userCreateCmd},
 		{"user set-password", "set a user's password (and log out their sessions)", userSetPasswordCmd},
 		{"keys generate", "generate a signing key", keysGenerateCmd},
+		{"archive", "delete tokens that expired long ago, in small batches", archiveCmd},
 	}
 }
 

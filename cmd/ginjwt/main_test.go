@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/internal/testdb"
+	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -69,8 +72,48 @@ func TestUserCommands(t *testing.T) {
 		if err != nil || u.PasswordChangedAt == nil {
 			t.Fatalf("new password: %v, cut-off %v", err, u)
 		}
+		// The cut-off is in the revocation log, for every running instance.
+		var cut registry.Revocation
+		if err := check.Where("kind = ? AND subject = ?", registry.KindUser, u.ID).Take(&cut).Error; err != nil {
+			t.Fatalf("no cut-off in the revocation log: %v", err)
+		}
 		if code, _, stderr := cli(t, "x\n", "user", "set-password", "-db", dsn, "-username", "nobody", "-password-stdin"); code != 1 || !strings.Contains(stderr, "not found") {
 			t.Fatalf("set-password of nobody: %d %q", code, stderr)
+		}
+	})
+}
+
+func TestArchive(t *testing.T) {
+	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
+		dsn := dsnFor(t, db)
+		if code, _, stderr := cli(t, "", "migrate", "-db", dsn); code != 0 {
+			t.Fatalf("migrate: %d %s", code, stderr)
+		}
+		check, closeDB, err := openDB(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeDB()
+		now := time.Now().UTC()
+		var rows []registry.Token
+		for i := range 2500 {
+			exp := now.Add(-300 * time.Hour) // long expired
+			if i%5 == 0 {
+				exp = now.Add(time.Hour) // alive
+			}
+			rows = append(rows, registry.Token{JTI: fmt.Sprintf("j%d", i), Type: "access", SessionID: "s", IssuedAt: now.Add(-301 * time.Hour), ExpiresAt: exp, CreatedAt: now})
+		}
+		if err := check.CreateInBatches(rows, 500).Error; err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := cli(t, "", "archive", "-db", dsn, "-older-than", "240h")
+		if code != 0 || !strings.Contains(stdout, "archived 2000 tokens") {
+			t.Fatalf("archive: %d %q %q", code, stdout, stderr)
+		}
+		var left int64
+		check.Model(&registry.Token{}).Count(&left)
+		if left != 500 {
+			t.Fatalf("%d tokens left, want the 500 alive", left)
 		}
 	})
 }
@@ -93,6 +136,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"user", "create", "-db", "sqlite:x.db", "-username", "a", "-password-stdin"}, 1, "no password on standard input"},
 		{[]string{"keys", "generate"}, 2, "-alg is required"},
 		{[]string{"keys", "generate", "-alg", "none"}, 2, "unknown algorithm"},
+		{[]string{"archive", "-db", "sqlite:x.db", "-older-than", "-1h"}, 2, "must not be negative"},
 	}
 	for _, tc := range cases {
 		code, _, stderr := cli(t, "", tc.args...)

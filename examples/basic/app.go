@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -60,9 +61,11 @@ func newApp(ctx context.Context, opts options) (*app, error) {
 	r.Use(gin.Logger(), gin.Recovery())
 	a.auth, err = ginjwt.Mount(r, ginjwt.Config{
 		SigningKey:      secret,
-		DB:              db,
+		DB:              db, // also turns on the token registry
 		RotateRefresh:   opts.rotate,
 		UpdateLastLogin: true,
+		// The CLI revokes from another process: notice within a second.
+		Registry: ginjwt.RegistryConfig{Resync: time.Second},
 	})
 	if err != nil {
 		a.close()
@@ -99,7 +102,16 @@ func routes(r *gin.Engine) {
 	})
 }
 
+// close drains the registration pipeline, stops the registry's background
+// work and closes the database.
 func (a *app) close() {
+	if a.auth != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.auth.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "closing ginjwt:", err)
+		}
+	}
 	if sqlDB, err := a.db.DB(); err == nil {
 		_ = sqlDB.Close()
 	}

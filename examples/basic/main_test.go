@@ -172,6 +172,56 @@ func TestREADMEFlow(t *testing.T) {
 	want(t, "verify", code, body, 200, "")
 	code, body = s.call("POST", "/auth/token/logout", fmt.Sprintf(`{"refresh":%q}`, refresh), "")
 	want(t, "logout", code, body, 200, "")
+	code, body = s.call("GET", "/api/hello", "", access)
+	want(t, "hello after logout", code, body, 401, "token_revoked")
+
+	// Sessions: three logins, revoke one, the others live.
+	var sessions []map[string]any
+	for range 3 {
+		code, body = s.call("POST", "/auth/token", `{"username":"alice","password":"correct horse battery staple"}`, "")
+		want(t, "obtain", code, body, 200, "")
+		sessions = append(sessions, body)
+	}
+	code, body = s.call("GET", "/auth/sessions", "", sessions[0]["access"].(string))
+	if list, _ := body["sessions"].([]any); code != 200 || len(list) != 3 {
+		t.Fatalf("sessions: %d %v", code, body)
+	}
+	victim := body["sessions"].([]any)[1].(map[string]any)["id"].(string)
+	code, body = s.call("DELETE", "/auth/sessions/"+victim, "", sessions[0]["access"].(string))
+	want(t, "revoke a session", code, body, 200, "")
+	alive := 0
+	for _, sess := range sessions {
+		if code, _ := s.call("GET", "/api/hello", "", sess["access"].(string)); code == 200 {
+			alive++
+		}
+	}
+	if alive != 2 {
+		t.Fatalf("%d sessions alive after revoking one of 3", alive)
+	}
+
+	// Expire: one's own token, by JWT.
+	code, body = s.call("POST", "/auth/token/expire", fmt.Sprintf(`{"token":%q}`, sessions[2]["refresh"]), sessions[0]["access"].(string))
+	want(t, "expire", code, body, 200, "")
+	code, body = s.call("GET", "/api/hello", "", sessions[2]["access"].(string))
+	want(t, "hello after expire", code, body, 401, "token_revoked")
+
+	// A password change from the CLI, another process: the old tokens die.
+	setpw := exec.Command(cli, "user", "set-password", "-db", "sqlite:"+filepath.Join(dir, "demo.db"), "-username", "alice", "-password-stdin")
+	setpw.Stdin = strings.NewReader("correct horse battery staple\n")
+	if out, err := setpw.CombinedOutput(); err != nil {
+		t.Fatalf("ginjwt user set-password: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body = s.call("GET", "/api/hello", "", sessions[0]["access"].(string))
+		if code == 401 && body["error"] == "token_revoked" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the password change was not seen within 5 s: %d %v", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	code, body = s.call("POST", "/auth/token", `{"username":"alice","password":"wrong"}`, "")
 	want(t, "wrong password", code, body, 401, "invalid_credentials")
@@ -181,6 +231,14 @@ func TestREADMEFlow(t *testing.T) {
 	want(t, "no token", code, body, 401, "token_missing")
 	code, body = s.call("GET", "/api/hello", "", refresh)
 	want(t, "refresh as access", code, body, 401, "token_type_invalid")
+
+	createBob := exec.Command(cli, "user", "create", "-db", "sqlite:"+filepath.Join(dir, "demo.db"), "-username", "bob", "-password-stdin")
+	createBob.Stdin = strings.NewReader("bob's long password\n")
+	if out, err := createBob.CombinedOutput(); err != nil {
+		t.Fatalf("ginjwt user create: %v\n%s", err, out)
+	}
+	code, bob := s.call("POST", "/auth/token", `{"username":"bob","password":"bob's long password"}`, "")
+	want(t, "obtain bob", code, bob, 200, "")
 
 	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -196,16 +254,31 @@ func TestREADMEFlow(t *testing.T) {
 		t.Fatal("no graceful shutdown within 15 s")
 	}
 
-	// The key persists across restarts: a token from the first run verifies.
+	// The key persists across restarts, and so do revocations.
 	s2 := start(t, example, dir, "-rotate")
-	code, body = s2.call("POST", "/auth/token/verify", fmt.Sprintf(`{"token":%q}`, access), "")
+	code, body = s2.call("POST", "/auth/token/verify", fmt.Sprintf(`{"token":%q}`, bob["access"]), "")
 	want(t, "verify after restart", code, body, 200, "")
+	code, body = s2.call("POST", "/auth/token/verify", fmt.Sprintf(`{"token":%q}`, access), "")
+	want(t, "a revoked token after restart", code, body, 401, "token_revoked")
 	code, body = s2.call("POST", "/auth/token", `{"username":"alice","password":"correct horse battery staple"}`, "")
 	want(t, "obtain (rotate)", code, body, 200, "")
-	code, body = s2.call("POST", "/auth/token/refresh", fmt.Sprintf(`{"refresh":%q}`, body["refresh"]), "")
-	if code != 200 || body["refresh"] == nil {
-		t.Fatalf("refresh with -rotate returned no new refresh token: %d %v", code, body)
+	first := body
+	code, body = s2.call("POST", "/auth/token", `{"username":"alice","password":"correct horse battery staple"}`, "")
+	want(t, "another session", code, body, 200, "")
+	other := body
+	code, second := s2.call("POST", "/auth/token/refresh", fmt.Sprintf(`{"refresh":%q}`, first["refresh"]), "")
+	if code != 200 || second["refresh"] == nil {
+		t.Fatalf("refresh with -rotate returned no new refresh token: %d %v", code, second)
 	}
+	code, third := s2.call("POST", "/auth/token/refresh", fmt.Sprintf(`{"refresh":%q}`, second["refresh"]), "")
+	want(t, "second rotation", code, third, 200, "")
+	// Replaying the first refresh token (rotated twice since): theft.
+	code, body = s2.call("POST", "/auth/token/refresh", fmt.Sprintf(`{"refresh":%q}`, first["refresh"]), "")
+	want(t, "replayed refresh token", code, body, 401, "token_revoked")
+	code, body = s2.call("GET", "/api/hello", "", third["access"].(string))
+	want(t, "the stolen session's newest token", code, body, 401, "token_revoked")
+	code, body = s2.call("GET", "/api/hello", "", other["access"].(string))
+	want(t, "the user's other session", code, body, 200, "")
 }
 
 func TestNewAppRefusesUnknownMode(t *testing.T) {

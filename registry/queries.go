@@ -1,0 +1,204 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ErrNotFound: no token has that ID or jti.
+var ErrNotFound = errors.New("registry: token not found")
+
+// Active is a GORM scope for tokens neither revoked nor expired at now:
+//
+//	db.Scopes(registry.Active(time.Now())).Find(&tokens)
+func Active(now time.Time) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		return db.Where("ginjwt_tokens.revoked_at IS NULL AND ginjwt_tokens.expires_at > ?", dbTime(now))
+	}
+}
+
+// Expired is a GORM scope for tokens that expired or were revoked by now.
+func Expired(now time.Time) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		return db.Where("ginjwt_tokens.revoked_at IS NOT NULL OR ginjwt_tokens.expires_at <= ?", dbTime(now))
+	}
+}
+
+// OfUser is a GORM scope for the tokens issued to a user.
+func OfUser(userID string) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		return db.Where("ginjwt_tokens.id IN (?)",
+			db.Session(&gorm.Session{NewDB: true}).Model(&TokenUserConnection{}).Select("token_id").Where("user_id = ?", userID))
+	}
+}
+
+// InSession is a GORM scope for the tokens of one session.
+func InSession(sessionID string) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		return db.Where("ginjwt_tokens.session_id = ?", sessionID)
+	}
+}
+
+// Tokens starts a query of the registry's tokens, to combine with the
+// scopes above:
+//
+//	var mine []registry.Token
+//	err := reg.Tokens(ctx).Scopes(registry.OfUser(id), registry.Active(now)).Find(&mine).Error
+func (r *Registry) Tokens(ctx context.Context) *gorm.DB {
+	return r.db.WithContext(ctx).Model(&Token{})
+}
+
+// Find returns the token with this registry ID, or ErrNotFound.
+func (r *Registry) Find(ctx context.Context, id int64) (*Token, error) {
+	return r.findBy(ctx, "id = ?", id)
+}
+
+// FindByJTI returns the token with this jti, or ErrNotFound.
+func (r *Registry) FindByJTI(ctx context.Context, jti string) (*Token, error) {
+	return r.findBy(ctx, "jti = ?", jti)
+}
+
+func (r *Registry) findBy(ctx context.Context, where string, arg any) (*Token, error) {
+	var t Token
+	err := r.db.WithContext(ctx).Where(where, arg).Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: find token: %w", err)
+	}
+	return &t, nil
+}
+
+// Owner returns the ID of the user a token was issued to, or ErrNotFound.
+func (r *Registry) Owner(ctx context.Context, tokenID int64) (string, error) {
+	var c TokenUserConnection
+	err := r.db.WithContext(ctx).Where("token_id = ?", tokenID).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("registry: token owner: %w", err)
+	}
+	return c.UserID, nil
+}
+
+// treeQuery collects, in one recursive statement, the whole trees the given
+// tokens belong to: up to each tree's root, then down to every descendant.
+const treeQuery = `
+WITH RECURSIVE up(id, parent_id) AS (
+	SELECT id, parent_id FROM ginjwt_tokens WHERE id IN ?
+	UNION
+	SELECT t.id, t.parent_id FROM ginjwt_tokens t JOIN up ON t.id = up.parent_id
+), down(id) AS (
+	SELECT id FROM up WHERE parent_id IS NULL
+	UNION
+	SELECT t.id FROM ginjwt_tokens t JOIN down ON t.parent_id = down.id
+)
+SELECT id FROM down ORDER BY id`
+
+// subtreeQuery collects the given tokens and all their descendants.
+const subtreeQuery = `
+WITH RECURSIVE down(id) AS (
+	SELECT id FROM ginjwt_tokens WHERE id IN ?
+	UNION
+	SELECT t.id FROM ginjwt_tokens t JOIN down ON t.parent_id = down.id
+)
+SELECT id FROM down ORDER BY id`
+
+// CollectTree returns the IDs of every token in the trees of the given
+// tokens — their roots and all the roots' descendants — in one recursive
+// query.
+func (r *Registry) CollectTree(ctx context.Context, ids ...int64) ([]int64, error) {
+	return collect(r.db.WithContext(ctx), treeQuery, ids)
+}
+
+// CollectSubtree returns the given tokens' IDs and those of all their
+// descendants, in one recursive query.
+func (r *Registry) CollectSubtree(ctx context.Context, ids ...int64) ([]int64, error) {
+	return collect(r.db.WithContext(ctx), subtreeQuery, ids)
+}
+
+func collect(db *gorm.DB, query string, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var out []int64
+	if err := db.Raw(query, ids).Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("registry: collect tree: %w", err)
+	}
+	return out, nil
+}
+
+// Session is one active session of a user: a tree of tokens whose refresh
+// (or sliding) token is still valid.
+type Session struct {
+	// ID is the session ID: the sid claim of its tokens.
+	ID string `json:"id"`
+	// CreatedAt is when the session's first token was issued.
+	CreatedAt time.Time `json:"created_at"`
+	// LastUsedAt is when the session last issued a token.
+	LastUsedAt time.Time `json:"last_used_at"`
+	// ExpiresAt is when its last valid refresh token expires.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Sessions returns the active sessions of a user, most recently used first.
+func (r *Registry) Sessions(ctx context.Context, userID string) ([]Session, error) {
+	now := r.now()
+	var tokens []Token
+	err := r.Tokens(ctx).Scopes(OfUser(userID), Active(now)).
+		Select("session_id", "type", "issued_at", "expires_at").Find(&tokens).Error
+	if err != nil {
+		return nil, fmt.Errorf("registry: sessions: %w", err)
+	}
+	byID := map[string]*Session{}
+	for _, t := range tokens {
+		s := byID[t.SessionID]
+		if s == nil {
+			s = &Session{ID: t.SessionID, CreatedAt: t.IssuedAt, LastUsedAt: t.IssuedAt}
+			byID[t.SessionID] = s
+		}
+		if t.IssuedAt.Before(s.CreatedAt) {
+			s.CreatedAt = t.IssuedAt
+		}
+		if t.IssuedAt.After(s.LastUsedAt) {
+			s.LastUsedAt = t.IssuedAt
+		}
+		if t.Type != "access" && t.ExpiresAt.After(s.ExpiresAt) {
+			s.ExpiresAt = t.ExpiresAt
+		}
+	}
+	var out []Session
+	for _, s := range byID {
+		// A session is alive while one of its refresh tokens is, and not
+		// revoked as a whole (rows written before this instance saw it).
+		if s.ExpiresAt.IsZero() || r.view.sessionRevoked(s.ID) {
+			continue
+		}
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b Session) int { return b.LastUsedAt.Compare(a.LastUsedAt) })
+	return out, nil
+}
+
+// SessionOwner returns the ID of the user a session belongs to, or
+// ErrNotFound when the registry knows no token of it.
+func (r *Registry) SessionOwner(ctx context.Context, sid string) (string, error) {
+	var userIDs []string
+	err := r.db.WithContext(ctx).Model(&TokenUserConnection{}).
+		Joins("JOIN ginjwt_tokens ON ginjwt_tokens.id = ginjwt_token_users.token_id").
+		Where("ginjwt_tokens.session_id = ?", sid).Limit(1).Pluck("ginjwt_token_users.user_id", &userIDs).Error
+	if err != nil {
+		return "", fmt.Errorf("registry: session owner: %w", err)
+	}
+	if len(userIDs) == 0 {
+		return "", ErrNotFound
+	}
+	return userIDs[0], nil
+}

@@ -1,0 +1,187 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/ginjwt/ginjwt/pipeline"
+)
+
+// Outcome is what presenting a refresh token for rotation came to.
+type Outcome int
+
+// The outcomes of [Registry.Rotate].
+const (
+	// Rotated: the token was current; a new child was issued and recorded.
+	Rotated Outcome = iota + 1
+	// Replayed: the token had just been rotated (within the grace window)
+	// and its child is handed out again, so the two requests share one
+	// branch.
+	Replayed
+	// Reused: a rotated-out token came back after the grace window, or an
+	// older ancestor came back: its whole session was revoked.
+	Reused
+	// Refused: the token was revoked.
+	Refused
+	// Renewed: without rotation, the token issued a new access token and
+	// stays the session's refresh token.
+	Renewed
+)
+
+// RotatePolicy says how [Registry.Rotate] treats the token presented.
+type RotatePolicy struct {
+	// Rotate issues a new refresh token, child of the presented one, and
+	// detects reuse; without it the presented token only issues an access
+	// token (Renewed), which is worth a transaction only with ExpireOthers.
+	Rotate bool
+	// Grace is how long after a rotation the same token may be presented
+	// again and get the same child; 0 or less: no grace.
+	Grace time.Duration
+	// RevokeRotated revokes the presented token once it has a child
+	// (BlacklistAfterRotation).
+	RevokeRotated bool
+	// ExpireOthers revokes every other live token of the session once the
+	// new pair is issued (ExpireOnRefresh).
+	ExpireOthers bool
+}
+
+// IssueFunc issues the tokens a refresh buys, descending from parent: the
+// presented token when Rotated, its existing child when Replayed (to be
+// signed again with the same claims). It returns the issued tokens with
+// their parents, for the registry to record in the same transaction.
+type IssueFunc func(outcome Outcome, parent pipeline.Token) ([]pipeline.Pair, error)
+
+// Rotate decides atomically what presenting the refresh token presented
+// buys, with reuse detection when p.Rotate is set: of any number of concurrent refreshes with one
+// token, one rotates and the others replay (within the grace window) or
+// revoke the session (outside it), so a session never has two live
+// branches. The presented token is locked for the duration (SELECT … FOR
+// UPDATE on PostgreSQL; SQLite serialises writers).
+//
+// On Rotated and Replayed, issue is called inside the transaction and its
+// tokens are recorded and connected to userID. Reused revokes the session;
+// Refused changes nothing.
+func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID string, p RotatePolicy, issue IssueFunc) (Outcome, error) {
+	var outcome Outcome
+	var logRows []Revocation
+	now := r.now()
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		outcome, logRows = 0, nil
+		cur, err := lockToken(tx, presented, now)
+		if err != nil {
+			return err
+		}
+		if cur.RevokedAt != nil && cur.RevokeReason != ReasonRotated {
+			outcome = Refused
+			return nil
+		}
+		var children []Token
+		if p.Rotate {
+			if err := tx.Where("parent_id = ? AND type = ?", cur.ID, cur.Type).Order("id").Limit(1).Find(&children).Error; err != nil {
+				return fmt.Errorf("registry: rotate: %w", err)
+			}
+		}
+		parent := toPipeline(cur, presented.UserID)
+		switch {
+		case !p.Rotate:
+			outcome = Renewed
+		case len(children) > 0:
+			child := children[0]
+			var grandchildren int64
+			if err := tx.Model(&Token{}).Where("parent_id = ? AND type = ?", child.ID, child.Type).Count(&grandchildren).Error; err != nil {
+				return fmt.Errorf("registry: rotate: %w", err)
+			}
+			if grandchildren > 0 || p.Grace <= 0 || now.Sub(child.IssuedAt) > p.Grace || child.RevokedAt != nil {
+				outcome = Reused
+				logRows, err = r.revokeSessionIn(tx, now, cur.SessionID, ReasonReuse)
+				if err != nil {
+					return err
+				}
+				return r.writeLog(tx, logRows)
+			}
+			outcome, parent = Replayed, toPipeline(&child, presented.UserID)
+		default:
+			outcome = Rotated
+		}
+		pairs, err := issue(outcome, parent)
+		if err != nil {
+			return err
+		}
+		ids, err := register(tx, pairs, now)
+		if err != nil {
+			return err
+		}
+		if userID != "" {
+			if err := connectUser(tx, ids, userID, now); err != nil {
+				return err
+			}
+		}
+		// A rotated-out token is revoked as "rotated", so that a replay
+		// within the grace window is still told apart from a revoked token.
+		if outcome == Rotated && (p.RevokeRotated || p.ExpireOthers) {
+			rows, err := revokeTokens(tx, now, []int64{cur.ID}, ReasonRotated)
+			if err != nil {
+				return err
+			}
+			logRows = append(logRows, rows...)
+		}
+		if (outcome == Rotated || outcome == Renewed) && p.ExpireOthers {
+			ids[cur.JTI] = cur.ID // already revoked when rotated; kept when renewed
+			rows, err := expireOthers(tx, now, cur.SessionID, ids)
+			if err != nil {
+				return err
+			}
+			logRows = append(logRows, rows...)
+		}
+		return r.writeLog(tx, logRows)
+	})
+	if err != nil {
+		return 0, err
+	}
+	r.view.apply(logRows, now)
+	return outcome, nil
+}
+
+// lockToken returns the presented token's row, locked for the transaction,
+// recording it first when the registry does not know it yet (a token issued
+// before the registry was on, or whose registration is still queued).
+func lockToken(tx *gorm.DB, presented pipeline.Token, now time.Time) (*Token, error) {
+	if _, err := register(tx, []pipeline.Pair{{Child: presented}}, now); err != nil {
+		return nil, err
+	}
+	var cur Token
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("jti = ?", presented.ID).Take(&cur).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: lock token: %w", err)
+	}
+	return &cur, nil
+}
+
+// expireOthers revokes the session's live tokens other than keep.
+func expireOthers(tx *gorm.DB, now time.Time, sid string, keep map[string]int64) ([]Revocation, error) {
+	var ids []int64
+	q := tx.Model(&Token{}).Where("session_id = ? AND revoked_at IS NULL AND expires_at > ?", sid, now)
+	if len(keep) > 0 {
+		kept := make([]int64, 0, len(keep))
+		for _, id := range keep {
+			kept = append(kept, id)
+		}
+		q = q.Where("id NOT IN ?", kept)
+	}
+	if err := q.Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("registry: expire on refresh: %w", err)
+	}
+	return revokeTokens(tx, now, ids, ReasonOnRefresh)
+}
+
+func toPipeline(t *Token, userID string) pipeline.Token {
+	return pipeline.Token{ID: t.JTI, Type: t.Type, SessionID: t.SessionID, UserID: userID, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt}
+}

@@ -1,0 +1,300 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Options configure a [Registry]. A zero field means its default.
+type Options struct {
+	// MaxLifetime is the longest any token lives (the refresh token
+	// lifetime, plus leeway). A session or user revocation matters for that
+	// long and no longer. Required.
+	MaxLifetime time.Duration
+	// Resync is how often the in-memory view catches up with revocations
+	// written by other processes. Default 5 s. On PostgreSQL, LISTEN/NOTIFY
+	// brings other instances' revocations at once; the resync also catches
+	// writers that do not notify.
+	Resync time.Duration
+	// ArchiveEvery, when set, runs [Registry.Archive] that often in the
+	// background, deleting tokens that expired more than ArchiveAfter ago.
+	ArchiveEvery time.Duration
+	// ArchiveAfter is how long expired tokens are kept for inspection before
+	// the background archiver deletes them. Default 240 hours.
+	ArchiveAfter time.Duration
+	// Clock tells the time. Default time.Now.
+	Clock func() time.Time
+	// Logger receives the registry's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Registry remembers every token, revokes any of them, and tells
+// authentication — from memory — whether a token is revoked.
+//
+// Revocations are written to the revocation log in the same transaction as
+// the tokens they revoke; each instance keeps a projection of the live log
+// entries in memory, applies its own revocations at once, and catches up
+// with other instances' through LISTEN/NOTIFY (PostgreSQL) and a periodic
+// resync. A Registry is safe for concurrent use.
+type Registry struct {
+	db       *gorm.DB
+	opts     Options
+	view     *view
+	postgres bool
+	log      *slog.Logger
+
+	kick chan struct{} // asks the sync loop to read the log now
+
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
+
+	archiveHooks []ArchiveHook
+}
+
+// ArchiveHook deletes rows of another table that refer to tokens about to be
+// archived, in the archiver's transaction.
+type ArchiveHook func(tx *gorm.DB, tokenIDs []int64) error
+
+// New returns a Registry on db. Call [Registry.Start] before serving
+// requests and [Registry.Close] when done.
+func New(db *gorm.DB, opts Options) (*Registry, error) {
+	if opts.MaxLifetime <= 0 {
+		return nil, errors.New("registry: Options.MaxLifetime is required")
+	}
+	if opts.Resync < 0 || opts.ArchiveEvery < 0 || opts.ArchiveAfter < 0 {
+		return nil, errors.New("registry: Options durations must be positive")
+	}
+	if opts.Resync == 0 {
+		opts.Resync = 5 * time.Second
+	}
+	if opts.ArchiveAfter == 0 {
+		opts.ArchiveAfter = 240 * time.Hour
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Registry{
+		db:       db,
+		opts:     opts,
+		view:     newView(),
+		postgres: db.Dialector.Name() == "postgres",
+		log:      opts.Logger,
+		kick:     make(chan struct{}, 1),
+	}, nil
+}
+
+// DB returns the database the registry writes to.
+func (r *Registry) DB() *gorm.DB { return r.db }
+
+// OnArchive registers a hook the archiver runs before deleting tokens, for
+// tables of other packages that refer to them (the device registry's).
+func (r *Registry) OnArchive(h ArchiveHook) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.archiveHooks = append(r.archiveHooks, h)
+}
+
+func (r *Registry) now() time.Time { return dbTime(r.opts.Clock()) }
+
+// Start loads the live revocation log into memory and starts the background
+// work: the resync loop, LISTEN on PostgreSQL, and the archiver when
+// Options.ArchiveEvery is set. It fails when the log cannot be read.
+// Calling it twice does nothing.
+func (r *Registry) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return nil
+	}
+	if err := r.load(ctx); err != nil {
+		return err
+	}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancel = cancel
+	r.started = true
+	r.goLoop(bg, r.syncLoop)
+	if r.postgres {
+		r.goLoop(bg, r.listen)
+	}
+	if r.opts.ArchiveEvery > 0 {
+		r.goLoop(bg, r.archiveLoop)
+	}
+	return nil
+}
+
+func (r *Registry) goLoop(ctx context.Context, loop func(context.Context)) {
+	r.done.Add(1)
+	go func() {
+		defer r.done.Done()
+		loop(ctx)
+	}()
+}
+
+// Close stops the background work and waits for it, or for ctx. It does
+// not close the database.
+func (r *Registry) Close(ctx context.Context) error {
+	r.mu.Lock()
+	cancel := r.cancel
+	r.started, r.cancel = false, nil
+	r.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	stopped := make(chan struct{})
+	go func() { r.done.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("registry: close: %w", ctx.Err())
+	}
+}
+
+// startLookback is how far below the highest log ID the first catch-up
+// reads again, for transactions that took their ID before start and commit
+// after it.
+const startLookback = 1000
+
+// load reads the live log entries into the view.
+func (r *Registry) load(ctx context.Context) error {
+	now := r.now()
+	var maxID *int64
+	if err := r.db.WithContext(ctx).Model(&Revocation{}).Select("MAX(id)").Scan(&maxID).Error; err != nil {
+		return fmt.Errorf("registry: read the revocation log: %w", err)
+	}
+	var rows []Revocation
+	if err := r.db.WithContext(ctx).Where("until > ?", now).Order("id").Find(&rows).Error; err != nil {
+		return fmt.Errorf("registry: read the revocation log: %w", err)
+	}
+	r.view.apply(rows, now)
+	if maxID != nil {
+		r.view.mu.Lock()
+		r.view.lastID = max(0, *maxID-startLookback)
+		r.view.mu.Unlock()
+	}
+	return nil
+}
+
+// Sync reads the log entries written since the last read (by this process
+// or any other) into the view, and forgets entries that no longer matter.
+// The background loop calls it; tests and tools may call it directly.
+func (r *Registry) Sync(ctx context.Context) error {
+	now := r.now()
+	for {
+		var rows []Revocation
+		err := r.db.WithContext(ctx).Where("id > ?", r.view.last()).Order("id").Limit(1000).Find(&rows).Error
+		if err != nil {
+			return fmt.Errorf("registry: sync: %w", err)
+		}
+		r.view.apply(rows, now)
+		r.view.advance(rows, now)
+		if len(rows) < 1000 {
+			break
+		}
+	}
+	if gaps := r.view.pendingGaps(now); len(gaps) > 0 {
+		var rows []Revocation
+		if err := r.db.WithContext(ctx).Where("id IN ?", gaps).Find(&rows).Error; err != nil {
+			return fmt.Errorf("registry: sync: %w", err)
+		}
+		r.view.apply(rows, now)
+		r.view.advance(rows, now)
+	}
+	r.view.prune(now)
+	return nil
+}
+
+func (r *Registry) syncLoop(ctx context.Context) {
+	t := time.NewTicker(r.opts.Resync)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-r.kick:
+		}
+		if err := r.Sync(ctx); err != nil && ctx.Err() == nil {
+			r.log.WarnContext(ctx, "ginjwt registry: resync failed", "error", err)
+		}
+	}
+}
+
+// poke asks the sync loop to read the log now.
+func (r *Registry) poke() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Revoked reports whether a token with these claims is revoked: the token
+// itself, its session, or its user (issued before the user's cut-off). It
+// reads memory only.
+func (r *Registry) Revoked(jti, sessionID, userID string, issuedAt time.Time) bool {
+	_, revoked := r.view.revoked(jti, sessionID, userID, issuedAt)
+	return revoked
+}
+
+// RevokedBy is [Registry.Revoked] that also says which kind of revocation
+// applies.
+func (r *Registry) RevokedBy(jti, sessionID, userID string, issuedAt time.Time) (Kind, bool) {
+	return r.view.revoked(jti, sessionID, userID, issuedAt)
+}
+
+// notifyChannel is the PostgreSQL channel revocations are announced on.
+const notifyChannel = "ginjwt_revocations"
+
+// writeLog appends rows to the revocation log in tx and, on PostgreSQL,
+// announces them to other instances when tx commits.
+func (r *Registry) writeLog(tx *gorm.DB, rows []Revocation) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+		return fmt.Errorf("registry: write the revocation log: %w", err)
+	}
+	if r.postgres {
+		last := strconv.FormatInt(rows[len(rows)-1].ID, 10)
+		if err := tx.Exec("SELECT pg_notify(?, ?)", notifyChannel, last).Error; err != nil {
+			return fmt.Errorf("registry: notify: %w", err)
+		}
+	}
+	return nil
+}
+
+// revoke runs fn in a transaction that also writes the log rows it returns,
+// then applies them to this instance's view.
+func (r *Registry) revoke(ctx context.Context, fn func(tx *gorm.DB, now time.Time) ([]Revocation, error)) ([]Revocation, error) {
+	now := r.now()
+	var rows []Revocation
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if rows, err = fn(tx, now); err != nil {
+			return err
+		}
+		return r.writeLog(tx, rows)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.view.apply(rows, now)
+	return rows, nil
+}
+
+// SessionRevoked reports, from memory, whether the whole session sid is
+// revoked.
+func (r *Registry) SessionRevoked(sid string) bool { return r.view.sessionRevoked(sid) }

@@ -1,0 +1,136 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/ginjwt/ginjwt/pipeline"
+)
+
+// RegisterPairs is the pipeline step that records the event's tokens with
+// their parent links. It is idempotent: a token already recorded (by an
+// earlier step, a retry, or the refresh that rotated it) is left as it is.
+// Its method value is a [pipeline.Step].
+func (r *Registry) RegisterPairs(ctx context.Context, e *pipeline.Event) error {
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		_, err := register(tx, e.Pairs, r.now())
+		return err
+	})
+}
+
+// ConnectUser is the pipeline step that connects the event's tokens to the
+// event's user. Events without a user are left alone. Tokens must be
+// recorded first (RegisterPairs runs before it in the default pipeline).
+func (r *Registry) ConnectUser(ctx context.Context, e *pipeline.Event) error {
+	if e.UserID == "" {
+		return nil
+	}
+	ids, err := tokenIDs(r.db.WithContext(ctx), e.Tokens())
+	if err != nil {
+		return err
+	}
+	return connectUser(r.db.WithContext(ctx), ids, e.UserID, r.now())
+}
+
+// tokenIDs maps the jtis of tokens to registry IDs.
+func tokenIDs(db *gorm.DB, tokens []pipeline.Token) (map[string]int64, error) {
+	jtis := make([]string, 0, len(tokens))
+	for _, t := range tokens {
+		jtis = append(jtis, t.ID)
+	}
+	var found []Token
+	if err := db.Select("id", "jti").Where("jti IN ?", jtis).Find(&found).Error; err != nil {
+		return nil, fmt.Errorf("registry: look up tokens: %w", err)
+	}
+	ids := make(map[string]int64, len(found))
+	for _, t := range found {
+		ids[t.JTI] = t.ID
+	}
+	return ids, nil
+}
+
+// register records the tokens of pairs, parents first, and returns their
+// registry IDs by jti.
+func register(tx *gorm.DB, pairs []pipeline.Pair, now time.Time) (map[string]int64, error) {
+	e := pipeline.Event{Pairs: pairs}
+	tokens := e.Tokens()
+	parentOf := map[string]string{}
+	for _, p := range pairs {
+		if p.Parent != nil {
+			parentOf[p.Child.ID] = p.Parent.ID
+		}
+	}
+	ids, err := tokenIDs(tx, tokens)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tokens {
+		if _, ok := ids[t.ID]; ok {
+			continue
+		}
+		row := Token{
+			JTI: t.ID, Type: t.Type, SessionID: t.SessionID,
+			IssuedAt: dbTime(t.IssuedAt), ExpiresAt: dbTime(t.ExpiresAt), CreatedAt: now,
+		}
+		if parent, ok := ids[parentOf[t.ID]]; ok {
+			row.ParentID = &parent
+		}
+		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "jti"}}, DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return nil, fmt.Errorf("registry: record token: %w", res.Error)
+		}
+		if res.RowsAffected == 0 { // recorded meanwhile by someone else
+			var existing Token
+			if err := tx.Select("id").Where("jti = ?", t.ID).Take(&existing).Error; err != nil {
+				return nil, fmt.Errorf("registry: record token: %w", err)
+			}
+			row.ID = existing.ID
+		}
+		ids[t.ID] = row.ID
+	}
+	return ids, nil
+}
+
+// connectUser connects the tokens with these IDs to a user.
+func connectUser(tx *gorm.DB, ids map[string]int64, userID string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows := make([]TokenUserConnection, 0, len(ids))
+	for _, id := range ids {
+		rows = append(rows, TokenUserConnection{TokenID: id, UserID: userID, CreatedAt: now})
+	}
+	err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "token_id"}, {Name: "user_id"}}, DoNothing: true}).Create(&rows).Error
+	if err != nil {
+		return fmt.Errorf("registry: connect user: %w", err)
+	}
+	return nil
+}
+
+// Record returns the registry's row for token, recording it (and connecting
+// it to token.UserID) first when it is not known yet: a token issued before
+// the registry was on, or whose registration is still queued.
+func (r *Registry) Record(ctx context.Context, token pipeline.Token) (*Token, error) {
+	var row Token
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := r.now()
+		ids, err := register(tx, []pipeline.Pair{{Child: token}}, now)
+		if err != nil {
+			return err
+		}
+		if token.UserID != "" {
+			if err := connectUser(tx, ids, token.UserID, now); err != nil {
+				return err
+			}
+		}
+		return tx.Where("id = ?", ids[token.ID]).Take(&row).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: record: %w", err)
+	}
+	return &row, nil
+}

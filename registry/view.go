@@ -1,0 +1,164 @@
+package registry
+
+import (
+	"sync"
+	"time"
+)
+
+// view is the in-memory projection of the revocation log: the revoked
+// tokens and sessions that have not yet expired, and the users' cut-offs.
+// Authentication asks it, never the database.
+type view struct {
+	mu       sync.RWMutex
+	tokens   map[string]time.Time // jti → until
+	sessions map[string]time.Time // sid → until
+	users    map[string]cutOff    // user ID → the latest cut-off
+
+	// lastID is the highest log ID read from the database; gaps are lower
+	// IDs not seen yet (a transaction that took its ID earlier may commit
+	// later), re-read until they appear or a minute passes.
+	lastID int64
+	gaps   map[int64]time.Time
+}
+
+type cutOff struct {
+	at, until time.Time
+}
+
+func newView() *view {
+	return &view{
+		tokens:   map[string]time.Time{},
+		sessions: map[string]time.Time{},
+		users:    map[string]cutOff{},
+		gaps:     map[int64]time.Time{},
+	}
+}
+
+// revoked reports whether a token with these claims is revoked, and why.
+func (v *view) revoked(jti, sid, userID string, issuedAt time.Time) (Kind, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if _, ok := v.tokens[jti]; ok {
+		return KindToken, true
+	}
+	if _, ok := v.sessions[sid]; ok {
+		return KindSession, true
+	}
+	if c, ok := v.users[userID]; ok && issuedAt.Before(c.at) {
+		return KindUser, true
+	}
+	return "", false
+}
+
+// apply adds log entries to the view. Entries past their Until are
+// skipped: nothing they cover is still valid.
+func (v *view) apply(rows []Revocation, now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, r := range rows {
+		if !now.Before(r.Until) {
+			continue
+		}
+		switch r.Kind {
+		case KindToken:
+			v.tokens[r.Subject] = later(v.tokens[r.Subject], r.Until)
+		case KindSession:
+			v.sessions[r.Subject] = later(v.sessions[r.Subject], r.Until)
+		case KindUser:
+			c := v.users[r.Subject]
+			if r.At.After(c.at) {
+				c.at = r.At
+			}
+			c.until = later(c.until, r.Until)
+			v.users[r.Subject] = c
+		}
+	}
+}
+
+// advance records that the rows up to the last of rows were read from the
+// database, noting the IDs skipped as gaps.
+func (v *view) advance(rows []Revocation, now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, r := range rows {
+		delete(v.gaps, r.ID)
+		if r.ID <= v.lastID {
+			continue
+		}
+		for missing := v.lastID + 1; missing < r.ID && len(v.gaps) < maxGaps; missing++ {
+			v.gaps[missing] = now
+		}
+		v.lastID = r.ID
+	}
+}
+
+// maxGaps bounds the IDs remembered as gaps.
+const maxGaps = 4096
+
+// gapTTL is how long a gap is re-read before it counts as a rolled-back
+// transaction.
+const gapTTL = time.Minute
+
+// pendingGaps returns the gaps to re-read, forgetting those older than gapTTL.
+func (v *view) pendingGaps(now time.Time) []int64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var ids []int64
+	for id, seen := range v.gaps {
+		if now.Sub(seen) > gapTTL {
+			delete(v.gaps, id)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (v *view) last() int64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.lastID
+}
+
+// prune forgets entries whose Until has passed.
+func (v *view) prune(now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for k, until := range v.tokens {
+		if !now.Before(until) {
+			delete(v.tokens, k)
+		}
+	}
+	for k, until := range v.sessions {
+		if !now.Before(until) {
+			delete(v.sessions, k)
+		}
+	}
+	for k, c := range v.users {
+		if !now.Before(c.until) {
+			delete(v.users, k)
+		}
+	}
+}
+
+// size is the number of entries, for metrics and tests.
+func (v *view) size() int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.tokens) + len(v.sessions) + len(v.users)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sessionRevoked reports whether a whole session is revoked.
+func (v *view) sessionRevoked(sid string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	_, ok := v.sessions[sid]
+	return ok
+}

@@ -1,0 +1,153 @@
+package ginjwt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ginjwt/ginjwt/pipeline"
+	"github.com/ginjwt/ginjwt/registry"
+	"github.com/ginjwt/ginjwt/users"
+)
+
+// startRegistry builds the registry and the pipeline, loads the revocation
+// log, and connects the default user store's cut-offs to it.
+func (a *Auth) startRegistry() error {
+	cfg := a.cfg
+	lifetime := max(cfg.RefreshTTL, cfg.AccessTTL)
+	if cfg.Sliding {
+		lifetime = max(lifetime, cfg.SlidingRefreshTTL)
+	}
+	reg, err := registry.New(cfg.DB, registry.Options{
+		MaxLifetime:  lifetime + cfg.Leeway,
+		Resync:       cfg.Registry.Resync,
+		ArchiveEvery: cfg.Registry.ArchiveEvery,
+		ArchiveAfter: cfg.Registry.ArchiveAfter,
+		Clock:        cfg.Clock,
+		Logger:       a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("ginjwt: Config.Registry: %w", err)
+	}
+	steps := []pipeline.Step{reg.RegisterPairs, reg.ConnectUser}
+	if cfg.Registry.Pipeline != nil {
+		steps = cfg.Registry.Pipeline(steps)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := reg.Start(ctx); err != nil {
+		return fmt.Errorf("ginjwt: start the token registry (has ginjwt.Migrate run on this database?): %w", err)
+	}
+	a.registry = reg
+	a.pipeline = pipeline.NewRunner(steps, pipeline.Options{
+		Async:     cfg.Registry.Async,
+		Workers:   cfg.Registry.Workers,
+		QueueSize: cfg.Registry.QueueSize,
+		Logger:    a.log,
+		OnError:   a.registrationFailed,
+	})
+	if s, ok := a.users.(*users.Store); ok {
+		s.OnCutOff(reg.CutOffInTx)
+	}
+	return nil
+}
+
+// Close stops the background work: it waits for the asynchronous pipeline
+// to register every queued token, then stops the registry's resync,
+// listener and archiver. It returns early with an error when ctx ends
+// first. The database is the application's and stays open.
+func (a *Auth) Close(ctx context.Context) error {
+	var errs []error
+	if a.pipeline != nil {
+		errs = append(errs, a.pipeline.Close(ctx))
+	}
+	if a.registry != nil {
+		errs = append(errs, a.registry.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Registry returns the token registry, nil when it is off: queries, Expire,
+// Archive and the rest of its API.
+func (a *Auth) Registry() *registry.Registry { return a.registry }
+
+// Pipeline returns the registration pipeline, nil when the registry is off.
+// Run tokens the application made itself through it to register them.
+func (a *Auth) Pipeline() *pipeline.Runner { return a.pipeline }
+
+// errNoRegistry answers operations that need the token registry.
+var errNoRegistry = errors.New("ginjwt: the token registry is off (set Config.DB)")
+
+// pipelineKinds maps events to the pipeline's kinds.
+var pipelineKinds = map[EventKind]pipeline.Kind{
+	TokenObtained:   pipeline.Obtained,
+	AccessRefreshed: pipeline.Refreshed,
+	RefreshUpdated:  pipeline.Updated,
+}
+
+// tokensIssued reports newly issued tokens: it runs the registration
+// pipeline (a synchronous failure fails the request), then tells the
+// subscribers of kind.
+func (a *Auth) tokensIssued(ctx context.Context, kind EventKind, e Event) error {
+	e.Kind = kind
+	if a.pipeline != nil {
+		pe := &pipeline.Event{
+			Kind: pipelineKinds[kind], Pairs: e.Pairs, UserID: e.UserID, Time: e.Time,
+			UserAgent: e.Request.UserAgent, ClientIP: e.Request.ClientIP, ForwardedFor: e.Request.ForwardedFor,
+		}
+		if err := a.pipeline.Run(ctx, pe); err != nil {
+			return fmt.Errorf("ginjwt: register tokens: %w", err)
+		}
+	}
+	a.events.emit(ctx, e)
+	return nil
+}
+
+// registrationFailed reports a background registration that failed for good.
+func (a *Auth) registrationFailed(ctx context.Context, e *pipeline.Event, err error) {
+	a.events.emit(ctx, Event{Kind: RegistrationFailed, Time: e.Time, UserID: e.UserID, Pairs: e.Pairs,
+		Request: RequestFacts{ClientIP: e.ClientIP, ForwardedFor: e.ForwardedFor, UserAgent: e.UserAgent}, Err: err, Reason: "registration failed"})
+}
+
+// revoked tells whether the registry refuses a token with these claims,
+// from memory.
+func (a *Auth) revoked(c *Claims) (registry.Kind, bool) {
+	if a.registry == nil {
+		return "", false
+	}
+	return a.registry.RevokedBy(c.ID, c.SessionID, c.UserID, c.IssuedAt)
+}
+
+// RevokeSession revokes every token of the session sid, at once in this
+// instance and within a resync (at once with PostgreSQL's LISTEN) in
+// others, and emits SessionRevoked.
+func (a *Auth) RevokeSession(ctx context.Context, sid, reason string) error {
+	return a.revokeSession(ctx, Event{SessionID: sid, Reason: reason})
+}
+
+// revokeSession revokes e.SessionID and emits e as SessionRevoked.
+func (a *Auth) revokeSession(ctx context.Context, e Event) error {
+	if a.registry == nil {
+		return errNoRegistry
+	}
+	if err := a.registry.RevokeSession(ctx, e.SessionID, e.Reason); err != nil {
+		return err
+	}
+	e.Kind, e.Time = SessionRevoked, a.now()
+	a.events.emit(ctx, e)
+	return nil
+}
+
+// LogoutEverywhere revokes every token of the user issued until now: every
+// session on every device. Tokens issued afterwards are unaffected.
+func (a *Auth) LogoutEverywhere(ctx context.Context, userID string) error {
+	if a.registry == nil {
+		return errNoRegistry
+	}
+	if err := a.registry.CutOffUser(ctx, userID, a.now()); err != nil {
+		return err
+	}
+	a.events.emit(ctx, Event{Kind: SessionRevoked, Time: a.now(), UserID: userID, Reason: registry.ReasonCutOff})
+	return nil
+}
