@@ -93,23 +93,23 @@ func (r *Registry) Owner(ctx context.Context, tokenID int64) (string, error) {
 const treeQuery = `
 WITH RECURSIVE up(id, parent_id) AS (
 	SELECT id, parent_id FROM ginjwt_tokens WHERE id IN ?
-	UNION
+	UNION ALL
 	SELECT t.id, t.parent_id FROM ginjwt_tokens t JOIN up ON t.id = up.parent_id
 ), down(id) AS (
-	SELECT id FROM up WHERE parent_id IS NULL
-	UNION
+	SELECT DISTINCT id FROM up WHERE parent_id IS NULL
+	UNION ALL
 	SELECT t.id FROM ginjwt_tokens t JOIN down ON t.parent_id = down.id
 )
-SELECT id FROM down ORDER BY id`
+SELECT DISTINCT id FROM down ORDER BY id`
 
 // subtreeQuery collects the given tokens and all their descendants.
 const subtreeQuery = `
 WITH RECURSIVE down(id) AS (
 	SELECT id FROM ginjwt_tokens WHERE id IN ?
-	UNION
+	UNION ALL
 	SELECT t.id FROM ginjwt_tokens t JOIN down ON t.parent_id = down.id
 )
-SELECT id FROM down ORDER BY id`
+SELECT DISTINCT id FROM down ORDER BY id`
 
 // CollectTree returns the IDs of every token in the trees of the given
 // tokens — their roots and all the roots' descendants — in one recursive
@@ -125,13 +125,32 @@ func (r *Registry) CollectSubtree(ctx context.Context, ids ...int64) ([]int64, e
 }
 
 func collect(db *gorm.DB, query string, ids []int64) ([]int64, error) {
-	if len(ids) == 0 {
-		return nil, nil
+	if len(ids) <= chunk {
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		var out []int64
+		if err := db.Raw(query, ids).Scan(&out).Error; err != nil {
+			return nil, fmt.Errorf("registry: collect tree: %w", err)
+		}
+		return out, nil
 	}
+	// Both engines bound the parameters of a statement: one query per chunk.
+	seen := map[int64]bool{}
 	var out []int64
-	if err := db.Raw(query, ids).Scan(&out).Error; err != nil {
-		return nil, fmt.Errorf("registry: collect tree: %w", err)
+	for start := 0; start < len(ids); start += chunk {
+		part, err := collect(db, query, ids[start:min(start+chunk, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range part {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
 	}
+	slices.Sort(out)
 	return out, nil
 }
 
@@ -149,43 +168,67 @@ type Session struct {
 }
 
 // Sessions returns the active sessions of a user, most recently used first.
+// A session is active while one of its refresh (or sliding) tokens is
+// neither expired nor revoked, and the session is not revoked as a whole.
 func (r *Registry) Sessions(ctx context.Context, userID string) ([]Session, error) {
 	now := r.now()
-	var tokens []Token
-	err := r.Tokens(ctx).Scopes(OfUser(userID), Active(now)).
-		Select("session_id", "type", "issued_at", "expires_at").Find(&tokens).Error
+	var live []Token
+	err := r.Tokens(ctx).Scopes(OfUser(userID), Active(now)).Where("ginjwt_tokens.type <> ?", "access").
+		Select("session_id", "expires_at").Find(&live).Error
 	if err != nil {
 		return nil, fmt.Errorf("registry: sessions: %w", err)
 	}
 	byID := map[string]*Session{}
-	for _, t := range tokens {
-		s := byID[t.SessionID]
-		if s == nil {
-			s = &Session{ID: t.SessionID, CreatedAt: t.IssuedAt, LastUsedAt: t.IssuedAt}
-			byID[t.SessionID] = s
-		}
-		if t.IssuedAt.Before(s.CreatedAt) {
-			s.CreatedAt = t.IssuedAt
-		}
-		if t.IssuedAt.After(s.LastUsedAt) {
-			s.LastUsedAt = t.IssuedAt
-		}
-		if t.Type != "access" && t.ExpiresAt.After(s.ExpiresAt) {
-			s.ExpiresAt = t.ExpiresAt
-		}
-	}
-	var out []Session
-	for _, s := range byID {
-		// A session is alive while one of its refresh tokens is, and not
-		// revoked as a whole (rows written before this instance saw it).
-		if s.ExpiresAt.IsZero() || r.view.sessionRevoked(s.ID) {
+	var sids []string
+	for _, t := range live {
+		// Revoked as a whole: rows recorded after the revocation are not
+		// marked, but the view knows.
+		if r.view.sessionRevoked(t.SessionID) {
 			continue
 		}
+		s := byID[t.SessionID]
+		if s == nil {
+			s = &Session{ID: t.SessionID}
+			byID[t.SessionID] = s
+			sids = append(sids, t.SessionID)
+		}
+		s.ExpiresAt = later(s.ExpiresAt, t.ExpiresAt)
+	}
+	// When each began and last issued a token, over all its tokens: its
+	// first refresh token may have been rotated out, its last access token
+	// may have expired.
+	for start := 0; start < len(sids); start += chunk {
+		var spans []Token
+		part := sids[start:min(start+chunk, len(sids))]
+		if err := r.db.WithContext(ctx).Raw(sessionSpanQuery, part).Scan(&spans).Error; err != nil {
+			return nil, fmt.Errorf("registry: sessions: %w", err)
+		}
+		for _, t := range spans {
+			s := byID[t.SessionID]
+			if s.CreatedAt.IsZero() || t.IssuedAt.Before(s.CreatedAt) {
+				s.CreatedAt = t.IssuedAt
+			}
+			s.LastUsedAt = later(s.LastUsedAt, t.IssuedAt)
+		}
+	}
+	out := make([]Session, 0, len(byID))
+	for _, s := range byID {
 		out = append(out, *s)
 	}
 	slices.SortFunc(out, func(a, b Session) int { return b.LastUsedAt.Compare(a.LastUsedAt) })
 	return out, nil
 }
+
+// sessionSpanQuery returns, for each session, its first and its last
+// issued token's issued_at. It selects rows rather than MIN and MAX so that
+// SQLite reads the column back as a time.
+const sessionSpanQuery = `
+SELECT session_id, issued_at FROM (
+	SELECT session_id, issued_at,
+		ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY issued_at) AS first_rank,
+		ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY issued_at DESC) AS last_rank
+	FROM ginjwt_tokens WHERE session_id IN ?
+) spans WHERE first_rank = 1 OR last_rank = 1`
 
 // SessionOwner returns the ID of the user a session belongs to, or
 // ErrNotFound when the registry knows no token of it.

@@ -57,26 +57,40 @@ type RotatePolicy struct {
 type IssueFunc func(outcome Outcome, parent pipeline.Token) ([]pipeline.Pair, error)
 
 // Rotate decides atomically what presenting the refresh token presented
-// buys, with reuse detection when p.Rotate is set: of any number of concurrent refreshes with one
-// token, one rotates and the others replay (within the grace window) or
-// revoke the session (outside it), so a session never has two live
-// branches. The presented token is locked for the duration (SELECT … FOR
-// UPDATE on PostgreSQL; SQLite serialises writers).
+// buys, with reuse detection when p.Rotate is set: of any number of
+// concurrent refreshes with one token, one rotates and the others replay
+// the same child (within the grace window); outside the window the first
+// replay revokes the session and the ones after it are refused, so a
+// session never has two live branches. The presented token is locked for
+// the duration (SELECT … FOR UPDATE on PostgreSQL; SQLite serialises
+// writers).
 //
-// On Rotated and Replayed, issue is called inside the transaction and its
-// tokens are recorded and connected to userID. Reused revokes the session;
-// Refused changes nothing.
+// On Rotated, Replayed and Renewed, issue is called inside the transaction
+// and its tokens are recorded and connected to userID. Reused revokes the
+// session; Refused (the token, its session or its user is revoked) changes
+// nothing.
 func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID string, p RotatePolicy, issue IssueFunc) (Outcome, error) {
+	if kind, revoked := r.view.revoked(presented.ID, presented.SessionID, presented.UserID, presented.IssuedAt); revoked && kind != KindToken {
+		return Refused, nil
+	}
 	var outcome Outcome
 	var logRows []Revocation
-	now := r.now()
+	var now time.Time
 	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		outcome, logRows = 0, nil
-		cur, err := lockToken(tx, presented, now)
+		cur, err := lockToken(tx, presented, r.now())
 		if err != nil {
 			return err
 		}
-		if cur.RevokedAt != nil && cur.RevokeReason != ReasonRotated {
+		now = r.now() // once the lock is held: waiting for it does not eat the grace window
+		if r.view.sessionRevoked(cur.SessionID) {
+			outcome = Refused // a concurrent reuse revoked the session while we waited
+			return nil
+		}
+		// A token revoked as rotated is only let through to the rotation
+		// below, which tells a replay within the grace window from reuse;
+		// renewing from it without rotation would revive a rotated-out token.
+		if cur.RevokedAt != nil && (cur.RevokeReason != ReasonRotated || !p.Rotate) {
 			outcome = Refused
 			return nil
 		}
@@ -124,7 +138,7 @@ func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID 
 		// A rotated-out token is revoked as "rotated", so that a replay
 		// within the grace window is still told apart from a revoked token.
 		if outcome == Rotated && (p.RevokeRotated || p.ExpireOthers) {
-			rows, err := revokeTokens(tx, now, []int64{cur.ID}, ReasonRotated)
+			rows, _, err := revokeTokens(tx, now, []int64{cur.ID}, ReasonRotated)
 			if err != nil {
 				return err
 			}
@@ -179,7 +193,8 @@ func expireOthers(tx *gorm.DB, now time.Time, sid string, keep map[string]int64)
 	if err := q.Pluck("id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("registry: expire on refresh: %w", err)
 	}
-	return revokeTokens(tx, now, ids, ReasonOnRefresh)
+	rows, _, err := revokeTokens(tx, now, ids, ReasonOnRefresh)
+	return rows, err
 }
 
 func toPipeline(t *Token, userID string) pipeline.Token {

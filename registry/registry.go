@@ -166,7 +166,7 @@ func (r *Registry) Close(ctx context.Context) error {
 // startLookback is how far below the highest log ID the first catch-up
 // reads again, for transactions that took their ID before start and commit
 // after it.
-const startLookback = 1000
+const startLookback = 100
 
 // load reads the live log entries into the view.
 func (r *Registry) load(ctx context.Context) error {

@@ -27,25 +27,33 @@ const chunk = 1000
 // revocation takes effect in this instance at once, in others at their next
 // resync or notification.
 func (r *Registry) Expire(ctx context.Context, ids ...int64) (int, error) {
-	rows, err := r.revoke(ctx, func(tx *gorm.DB, now time.Time) ([]Revocation, error) {
+	var n int
+	_, err := r.revoke(ctx, func(tx *gorm.DB, now time.Time) ([]Revocation, error) {
 		tree, err := collect(tx, subtreeQuery, ids)
 		if err != nil {
 			return nil, err
 		}
-		return revokeTokens(tx, now, tree, ReasonExpired)
+		var rows []Revocation
+		rows, n, err = revokeTokens(tx, now, tree, ReasonExpired)
+		return rows, err
 	})
-	return len(rows), err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // revokeTokens marks the tokens with these IDs revoked, unless they are
-// already, and returns the log rows for those still unexpired.
-func revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason string) ([]Revocation, error) {
+// already, and returns the log rows for those still unexpired and how many
+// tokens it marked, expired ones included.
+func revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason string) ([]Revocation, int, error) {
 	var rows []Revocation
+	n := 0
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
 		var tokens []Token
 		if err := tx.Select("id", "jti", "expires_at").Where("id IN ? AND revoked_at IS NULL", part).Find(&tokens).Error; err != nil {
-			return nil, fmt.Errorf("registry: revoke: %w", err)
+			return nil, 0, fmt.Errorf("registry: revoke: %w", err)
 		}
 		if len(tokens) == 0 {
 			continue
@@ -60,10 +68,11 @@ func revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason string) ([]Rev
 		err := tx.Model(&Token{}).Where("id IN ?", live).
 			Updates(map[string]any{"revoked_at": now, "revoke_reason": reason}).Error
 		if err != nil {
-			return nil, fmt.Errorf("registry: revoke: %w", err)
+			return nil, 0, fmt.Errorf("registry: revoke: %w", err)
 		}
+		n += len(live)
 	}
-	return rows, nil
+	return rows, n, nil
 }
 
 // RevokeSession revokes every token of the session sid — the ones recorded

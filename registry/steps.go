@@ -36,25 +36,46 @@ func (r *Registry) ConnectUser(ctx context.Context, e *pipeline.Event) error {
 	return connectUser(r.db.WithContext(ctx), ids, e.UserID, r.now())
 }
 
-// tokenIDs maps the jtis of tokens to registry IDs.
-func tokenIDs(db *gorm.DB, tokens []pipeline.Token) (map[string]int64, error) {
+// recorded is what register needs to know of a token already recorded.
+type recorded struct {
+	id       int64
+	parentID *int64
+}
+
+// lookup returns the recorded tokens among tokens, by jti.
+func lookup(db *gorm.DB, tokens []pipeline.Token) (map[string]recorded, error) {
 	jtis := make([]string, 0, len(tokens))
 	for _, t := range tokens {
 		jtis = append(jtis, t.ID)
 	}
 	var found []Token
-	if err := db.Select("id", "jti").Where("jti IN ?", jtis).Find(&found).Error; err != nil {
+	if err := db.Select("id", "jti", "parent_id").Where("jti IN ?", jtis).Find(&found).Error; err != nil {
 		return nil, fmt.Errorf("registry: look up tokens: %w", err)
 	}
-	ids := make(map[string]int64, len(found))
+	out := make(map[string]recorded, len(found))
 	for _, t := range found {
-		ids[t.JTI] = t.ID
+		out[t.JTI] = recorded{id: t.ID, parentID: t.ParentID}
+	}
+	return out, nil
+}
+
+// tokenIDs maps the jtis of tokens to registry IDs.
+func tokenIDs(db *gorm.DB, tokens []pipeline.Token) (map[string]int64, error) {
+	found, err := lookup(db, tokens)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]int64, len(found))
+	for jti, r := range found {
+		ids[jti] = r.id
 	}
 	return ids, nil
 }
 
-// register records the tokens of pairs, parents first, and returns their
-// registry IDs by jti.
+// register records the tokens of pairs, each after its parent whatever the
+// order of the pairs, and returns their registry IDs by jti. A token
+// recorded earlier without its parent (by Record, or by a refresh that came
+// before its registration) gets the link now.
 func register(tx *gorm.DB, pairs []pipeline.Pair, now time.Time) (map[string]int64, error) {
 	e := pipeline.Event{Pairs: pairs}
 	tokens := e.Tokens()
@@ -64,35 +85,71 @@ func register(tx *gorm.DB, pairs []pipeline.Pair, now time.Time) (map[string]int
 			parentOf[p.Child.ID] = p.Parent.ID
 		}
 	}
-	ids, err := tokenIDs(tx, tokens)
+	found, err := lookup(tx, tokens)
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range tokens {
-		if _, ok := ids[t.ID]; ok {
-			continue
-		}
-		row := Token{
-			JTI: t.ID, Type: t.Type, SessionID: t.SessionID,
-			IssuedAt: dbTime(t.IssuedAt), ExpiresAt: dbTime(t.ExpiresAt), CreatedAt: now,
-		}
-		if parent, ok := ids[parentOf[t.ID]]; ok {
-			row.ParentID = &parent
-		}
-		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "jti"}}, DoNothing: true}).Create(&row)
-		if res.Error != nil {
-			return nil, fmt.Errorf("registry: record token: %w", res.Error)
-		}
-		if res.RowsAffected == 0 { // recorded meanwhile by someone else
-			var existing Token
-			if err := tx.Select("id").Where("jti = ?", t.ID).Take(&existing).Error; err != nil {
-				return nil, fmt.Errorf("registry: record token: %w", err)
+	ids := make(map[string]int64, len(tokens))
+	for jti, r := range found {
+		ids[jti] = r.id
+	}
+	// Record parents before children: each pass records the tokens whose
+	// parent is recorded (or not part of the event); a pass that records
+	// nothing would mean a cycle, which jtis cannot form.
+	pending := tokens
+	for len(pending) > 0 {
+		var later []pipeline.Token
+		for _, t := range pending {
+			parentJTI := parentOf[t.ID]
+			parentID, parentKnown := ids[parentJTI]
+			if parentJTI != "" && !parentKnown {
+				later = append(later, t)
+				continue
 			}
-			row.ID = existing.ID
+			if r, ok := found[t.ID]; ok {
+				if r.parentID == nil && parentKnown && parentID != r.id {
+					if err := tx.Model(&Token{}).Where("id = ? AND parent_id IS NULL", r.id).Update("parent_id", parentID).Error; err != nil {
+						return nil, fmt.Errorf("registry: link token: %w", err)
+					}
+				}
+				continue
+			}
+			id, err := insertToken(tx, t, parentID, parentKnown, now)
+			if err != nil {
+				return nil, err
+			}
+			ids[t.ID] = id
 		}
-		ids[t.ID] = row.ID
+		if len(later) == len(pending) {
+			return nil, fmt.Errorf("registry: record tokens: the pairs' parent links form a cycle")
+		}
+		pending = later
 	}
 	return ids, nil
+}
+
+// insertToken records one token, returning its ID, or the ID of the row
+// someone else recorded meanwhile.
+func insertToken(tx *gorm.DB, t pipeline.Token, parentID int64, hasParent bool, now time.Time) (int64, error) {
+	row := Token{
+		JTI: t.ID, Type: t.Type, SessionID: t.SessionID,
+		IssuedAt: dbTime(t.IssuedAt), ExpiresAt: dbTime(t.ExpiresAt), CreatedAt: now,
+	}
+	if hasParent {
+		row.ParentID = &parentID
+	}
+	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "jti"}}, DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return 0, fmt.Errorf("registry: record token: %w", res.Error)
+	}
+	if res.RowsAffected > 0 {
+		return row.ID, nil
+	}
+	var existing Token
+	if err := tx.Select("id").Where("jti = ?", t.ID).Take(&existing).Error; err != nil {
+		return 0, fmt.Errorf("registry: record token: %w", err)
+	}
+	return existing.ID, nil
 }
 
 // connectUser connects the tokens with these IDs to a user.
