@@ -146,3 +146,14 @@ func AbortWithError(c *gin.Context, err error) {
 	}
 	c.AbortWithStatusJSON(row.status, ErrorBody{Error: row.code, Message: msg})
 }
+
+// tokenError reports whether err is about the token presented (missing,
+// invalid, expired, not yet valid, revoked, of the wrong type).
+func tokenError(err error) bool {
+	for _, e := range []error{ErrTokenMissing, ErrTokenInvalid, ErrTokenExpired, ErrTokenNotYetValid, ErrTokenRevoked, ErrTokenTypeInvalid} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}

@@ -65,6 +65,15 @@ type Config struct {
 	// whose aud names none of these are refused.
 	Audience []string
 
+	// Mode is where tokens travel: JSON (default) in bodies and the
+	// Authorization header; OneCookie or TwoCookies in cookies, with CSRF
+	// protection.
+	Mode Mode
+	// Cookies configures the cookies of the cookie modes.
+	Cookies Cookies
+	// CSRF configures the CSRF protection of the cookie modes.
+	CSRF CSRF
+
 	// Sliding switches to sliding tokens: login answers {"token": ...}, one
 	// token that authenticates until exp (SlidingTTL) and that the refresh
 	// endpoint exchanges for a new one until refresh_exp (SlidingRefreshTTL).
@@ -227,6 +236,11 @@ type Auth struct {
 	// registry and pipeline are nil when the registry is off.
 	registry *registry.Registry
 	pipeline *pipeline.Runner
+	// csrfKey binds CSRF tokens to sessions.
+	csrfKey []byte
+	// refreshPath is the refresh cookie's Path: the part the refresh,
+	// update and logout paths share, below the router Mount was given.
+	refreshPath string
 }
 
 // New checks cfg and returns an Auth that is not attached to any router
@@ -252,6 +266,10 @@ func New(cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("ginjwt: Config.Keys: %s", err)
 	}
 	a.keys.Store(ks)
+	if a.csrfKey, err = csrfSecret(&a.cfg, cfg.Keys[0]); err != nil {
+		return nil, err
+	}
+	a.setBase("")
 	a.proxies, err = newProxies(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("ginjwt: Config.TrustedProxies: %w", err)
@@ -336,6 +354,18 @@ func (c *Config) resolve() error {
 	}
 	if c.SlidingRefreshTTL < c.SlidingTTL {
 		return fmt.Errorf("ginjwt: Config.SlidingRefreshTTL (%v) must not be shorter than Config.SlidingTTL (%v)", c.SlidingRefreshTTL, c.SlidingTTL)
+	}
+	if c.Mode > TwoCookies {
+		return fmt.Errorf("ginjwt: Config.Mode: unknown mode %d", c.Mode)
+	}
+	if err := c.Cookies.resolve(); err != nil {
+		return err
+	}
+	if err := c.CSRF.resolve(); err != nil {
+		return err
+	}
+	if c.Sliding && c.Mode != JSON {
+		return errors.New("ginjwt: Config.Sliding works in JSON mode only")
 	}
 	if c.Sliding && (c.RotateRefresh || c.AllowRefreshUpdate || c.BlacklistAfterRotation) {
 		return errors.New("ginjwt: Config.Sliding has no refresh tokens: RotateRefresh, AllowRefreshUpdate and BlacklistAfterRotation do not apply")

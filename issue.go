@@ -237,6 +237,7 @@ func (a *Auth) Login(c *gin.Context, u *users.User) (*Pair, error) {
 			}
 		}
 	}
+	a.deliver(c, pair)
 	e.Kind, e.Pairs = LoggedIn, nil
 	a.events.emit(ctx, e)
 	return pair, nil
@@ -250,6 +251,18 @@ func (a *Auth) Login(c *gin.Context, u *users.User) (*Pair, error) {
 // request with no usable token is an error wrapping ErrTokenMissing or
 // ErrTokenInvalid.
 func (a *Auth) Logout(c *gin.Context) error {
+	if err := a.logoutRequest(c); err != nil {
+		return err
+	}
+	if a.cookieMode() {
+		a.clearCookies(c)
+	}
+	return nil
+}
+
+// logoutRequest revokes the session of the token the request presents. In
+// cookie modes a token from a cookie must pass the CSRF check first.
+func (a *Auth) logoutRequest(c *gin.Context) error {
 	ctx := c.Request.Context()
 	claims, err := a.logoutClaims(c)
 	if err != nil {
@@ -271,7 +284,15 @@ func (a *Auth) Logout(c *gin.Context) error {
 // sliding token, which still names its session once expired, or a valid
 // access token.
 func (a *Auth) logoutClaims(c *gin.Context) (*Claims, error) {
-	token, err := a.refreshToken(c)
+	token, fromCookie, err := a.refreshToken(c)
+	if errors.Is(err, ErrTokenMissing) && a.cookieMode() {
+		// No refresh cookie (its Path may not cover the route of an
+		// application's own logout view): the access cookie names the session.
+		token, fromCookie, err = a.accessToken(c)
+		if err == nil && token == "" {
+			err = ErrTokenMissing
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +302,11 @@ func (a *Auth) logoutClaims(c *gin.Context) (*Claims, error) {
 	}
 	if claims.Type == AccessToken && err != nil {
 		return nil, err
+	}
+	if fromCookie && a.csrfOn() {
+		if err := a.checkCSRF(c.Request, claims.SessionID); err != nil {
+			return nil, err
+		}
 	}
 	return claims, nil
 }

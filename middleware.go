@@ -30,7 +30,10 @@ type stateKey struct{}
 // [AuthError]). [RequireLogin] and [RequirePerms] decide what to do about it.
 //
 // The token comes from the Authorization header ("Bearer <token>", the
-// scheme in any case). A refresh token is never accepted as an access token.
+// scheme in any case) or, in the cookie modes and only without such a
+// header, from the access cookie(s); an unsafe request authenticated by
+// cookies must pass the CSRF check too. A refresh token is never accepted as
+// an access token.
 // With the token registry, a revoked token — or one of a revoked session, or
 // issued before its user's cut-off — is refused from memory, without a
 // database query.
@@ -43,7 +46,7 @@ func (a *Auth) Authenticate() gin.HandlerFunc {
 }
 
 func (a *Auth) authenticate(c *gin.Context) *authState {
-	token, err := a.accessToken(c)
+	token, fromCookie, err := a.accessToken(c)
 	if err != nil {
 		return &authState{auth: a, err: err}
 	}
@@ -58,6 +61,9 @@ func (a *Auth) authenticate(c *gin.Context) *authState {
 		if _, revoked := a.revoked(claims); revoked {
 			err = ErrTokenRevoked
 		}
+	}
+	if err == nil && fromCookie && a.csrfOn() && unsafeMethod(c.Request.Method) {
+		err = a.checkCSRF(c.Request, claims.SessionID)
 	}
 	if err != nil {
 		return &authState{auth: a, err: err}

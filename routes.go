@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,6 +24,7 @@ import (
 //	POST   {prefix}/token/update    new refresh + access (Config.AllowRefreshUpdate)
 //	POST   {prefix}/token/verify    {"token"}: 200 if valid, 401 with the reason if not
 //	POST   {prefix}/token/logout    end the session of the refresh token presented
+//	DELETE {prefix}/token/logout    the same, and clear the cookies (cookie modes)
 //	POST   {prefix}/token/expire    force-expire a token and its subtree (registry)
 //	GET    {prefix}/sessions        the caller's active sessions (registry)
 //	DELETE {prefix}/sessions        log out everywhere (?keep=current: all others)
@@ -31,6 +33,9 @@ import (
 //	GET    {prefix}/users/me        the caller's own user
 //	GET    {prefix}/users/:id       the same, by ID; another user's is 403
 func (a *Auth) RegisterRoutes(r gin.IRouter) {
+	if b, ok := r.(interface{ BasePath() string }); ok {
+		a.setBase(b.BasePath())
+	}
 	g := r.Group(a.cfg.Prefix, a.limitBody)
 	p, h := a.cfg.Paths, a.cfg.Handlers
 	route := func(method, path string, wrap Handler, builtin gin.HandlerFunc) {
@@ -49,6 +54,9 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	}
 	route(http.MethodPost, p.Verify, h.Verify, a.verify)
 	route(http.MethodPost, p.Logout, h.Logout, a.logout)
+	if a.cookieMode() {
+		route(http.MethodDelete, p.Logout, h.Logout, a.logoutAndClear)
+	}
 	if a.registry != nil {
 		route(http.MethodPost, p.Expire, h.Expire, a.expire)
 		if p.Sessions != "-" {
@@ -64,9 +72,52 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	}
 }
 
+// setBase records the path of the router the routes hang from, and from it
+// the refresh cookie's Path: the segments the refresh, update and logout
+// paths share, so the cookie goes where it is used and nowhere else.
+func (a *Auth) setBase(base string) {
+	p := a.cfg.Paths
+	var common []string
+	first := true
+	paths := []string{p.Refresh, p.Logout}
+	if a.cfg.AllowRefreshUpdate {
+		paths = append(paths, p.Update)
+	}
+	for _, path := range paths {
+		if path == "-" {
+			continue
+		}
+		segs := strings.Split(strings.Trim(path, "/"), "/")
+		if first {
+			common, first = segs, false
+			continue
+		}
+		n := 0
+		for n < len(common) && n < len(segs) && common[n] == segs[n] {
+			n++
+		}
+		common = common[:n]
+	}
+	dir := strings.TrimSuffix(base, "/") + a.cfg.Prefix
+	if len(common) > 0 {
+		dir += "/" + strings.Join(common, "/")
+	}
+	if dir == "" {
+		dir = "/"
+	}
+	a.refreshPath = dir
+}
+
 // obtain is POST /token: credentials in, a session's tokens out.
 func (a *Auth) obtain(c *gin.Context) {
 	ctx := c.Request.Context()
+	if a.csrfOn() {
+		// Login CSRF: another site must not log the browser in as someone else.
+		if err := a.checkOrigin(c.Request, false); err != nil {
+			AbortWithError(c, err)
+			return
+		}
+	}
 	f, err := bodyFields(c, "username", "password")
 	if err != nil {
 		AbortWithError(c, err)
@@ -119,11 +170,16 @@ func (a *Auth) obtain(c *gin.Context) {
 // update or logout request. With Config.Sliding it is the sliding token,
 // which may have expired as long as its refresh_exp has not.
 func (a *Auth) presentedRefresh(c *gin.Context) (*Claims, error) {
-	token, err := a.refreshToken(c)
+	token, fromCookie, err := a.refreshToken(c)
 	if err != nil {
 		return nil, err
 	}
 	claims, err := a.parse(token)
+	if claims != nil && fromCookie && a.csrfOn() {
+		if err := a.checkCSRF(c.Request, claims.SessionID); err != nil {
+			return nil, err
+		}
+	}
 	if a.cfg.Sliding && errors.Is(err, ErrTokenExpired) && claims.Type == SlidingToken {
 		if !a.now().Before(claims.RefreshExpiresAt.Add(a.cfg.Leeway)) {
 			return nil, withDetail(ErrTokenExpired, "the sliding token can no longer be refreshed")
@@ -199,6 +255,7 @@ func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
 		AbortWithError(c, err)
 		return
 	}
+	a.deliver(c, pair)
 	a.writePair(c, pair)
 }
 
@@ -266,7 +323,16 @@ func (a *Auth) verify(c *gin.Context) {
 		AbortWithError(c, err)
 		return
 	}
-	token, err := f.require("token")
+	token := f["token"]
+	if token == "" && a.cookieMode() {
+		// A browser asks whether its own cookies still hold a session.
+		token, err = a.accessFromCookies(c.Request)
+		if err == nil && token == "" {
+			err = ErrTokenMissing
+		}
+	} else if token == "" {
+		err = withDetail(ErrBadRequest, "token is required")
+	}
 	if err != nil {
 		AbortWithError(c, err)
 		return
@@ -288,10 +354,24 @@ func (a *Auth) verify(c *gin.Context) {
 
 // logout is POST /token/logout: ends the session of the token presented.
 func (a *Auth) logout(c *gin.Context) {
-	if err := a.Logout(c); err != nil {
+	if err := a.logoutRequest(c); err != nil {
 		AbortWithError(c, err)
 		return
 	}
+	c.JSON(http.StatusOK, gin.H{"detail": "logged out"})
+}
+
+// logoutAndClear is DELETE /token/logout in the cookie modes: it ends the
+// session of the token presented, if it is authentic, and clears every
+// auth cookie even when the token is missing, broken or revoked, so a
+// browser with stale cookies can be reset. A failed CSRF check still
+// refuses it, changing nothing.
+func (a *Auth) logoutAndClear(c *gin.Context) {
+	if err := a.logoutRequest(c); err != nil && !tokenError(err) {
+		AbortWithError(c, err)
+		return
+	}
+	a.clearCookies(c)
 	c.JSON(http.StatusOK, gin.H{"detail": "logged out"})
 }
 

@@ -1,17 +1,167 @@
 package ginjwt
 
 import (
+	"errors"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
 
-// accessToken returns the access token a request presents in its
-// Authorization header, "" when it presents none. An Authorization header
-// with another scheme is not ginjwt's and counts as none.
-func (a *Auth) accessToken(c *gin.Context) (string, error) {
-	token, _, err := trimBearer(c.GetHeader("Authorization"), a.cfg.AuthScheme)
-	return token, err
+// Mode says where tokens travel between the client and the server.
+type Mode uint8
+
+// The transport modes.
+const (
+	// JSON: tokens in JSON bodies, access tokens in the Authorization
+	// header. For mobile apps, services, and SPAs that keep tokens in memory.
+	JSON Mode = iota
+	// OneCookie: the access token in one HttpOnly cookie, the refresh token
+	// in another scoped to the token endpoints; CSRF protection on.
+	OneCookie
+	// TwoCookies: the access token split in two cookies, header.payload
+	// readable by scripts (a front end can show the user's name and perms
+	// without an API call) and the signature HttpOnly; otherwise as OneCookie.
+	TwoCookies
+)
+
+// String returns "json", "cookie" or "two-cookie".
+func (m Mode) String() string {
+	switch m {
+	case OneCookie:
+		return "cookie"
+	case TwoCookies:
+		return "two-cookie"
+	}
+	return "json"
+}
+
+// ParseMode reads "json", "cookie" (or "one-cookie") and "two-cookie" (or
+// "two-cookies"), as command-line flags spell them.
+func ParseMode(s string) (Mode, error) {
+	switch strings.ToLower(s) {
+	case "json", "":
+		return JSON, nil
+	case "cookie", "one-cookie", "onecookie":
+		return OneCookie, nil
+	case "two-cookie", "two-cookies", "twocookies":
+		return TwoCookies, nil
+	}
+	return JSON, errors.New(`ginjwt: mode must be "json", "cookie" or "two-cookie"`)
+}
+
+// Cookies configures the cookies of the cookie modes. A zero field means its
+// default.
+type Cookies struct {
+	// AccessName is the access token's cookie in OneCookie mode. Default
+	// "jwt_access".
+	AccessName string
+	// PayloadName and SignatureName are the two halves of the access token
+	// in TwoCookies mode. Defaults "jwt_access_payload" (readable by
+	// scripts) and "jwt_access_signature" (HttpOnly).
+	PayloadName, SignatureName string
+	// RefreshName is the refresh token's cookie: HttpOnly, sent only to
+	// {Prefix}/token/…. Default "jwt_refresh".
+	RefreshName string
+	// CSRFName is the CSRF token's cookie, readable by scripts. Default
+	// "csrftoken".
+	CSRFName string
+	// Domain is the cookies' Domain attribute. Default none: host-only.
+	Domain string
+	// SameSite is the cookies' SameSite attribute. Default Lax.
+	SameSite http.SameSite
+	// Insecure drops the Secure attribute, for plain-http development on
+	// loopback only: browsers would otherwise refuse or withhold the
+	// cookies. Default off (cookies are Secure).
+	Insecure bool
+	// HostPrefix names the cookies with the __Host- prefix (Secure, Path=/,
+	// no Domain: a sibling subdomain cannot set or shadow them); the refresh
+	// cookie, whose Path is narrower, gets __Secure-. Needs Secure and no
+	// Domain.
+	HostPrefix bool
+}
+
+// resolve fills the defaults and checks the combination.
+func (c *Cookies) resolve() error {
+	for _, f := range []struct {
+		p   *string
+		def string
+	}{
+		{&c.AccessName, "jwt_access"}, {&c.PayloadName, "jwt_access_payload"}, {&c.SignatureName, "jwt_access_signature"},
+		{&c.RefreshName, "jwt_refresh"}, {&c.CSRFName, "csrftoken"},
+	} {
+		if *f.p == "" {
+			*f.p = f.def
+		}
+		if strings.ContainsAny(*f.p, " \t;,=\"") {
+			return errors.New("ginjwt: Config.Cookies: a cookie name may not contain spaces, ; , = or quotes")
+		}
+	}
+	if c.SameSite == 0 {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	if c.SameSite == http.SameSiteNoneMode && c.Insecure {
+		return errors.New("ginjwt: Config.Cookies: SameSite=None needs Secure cookies (Insecure off)")
+	}
+	if c.HostPrefix {
+		if c.Insecure || c.Domain != "" {
+			return errors.New("ginjwt: Config.Cookies.HostPrefix needs Secure cookies and no Domain")
+		}
+		for _, p := range []*string{&c.AccessName, &c.PayloadName, &c.SignatureName, &c.CSRFName} {
+			*p = "__Host-" + *p
+		}
+		c.RefreshName = "__Secure-" + c.RefreshName
+	}
+	return nil
+}
+
+// cookieMode reports whether tokens travel in cookies.
+func (a *Auth) cookieMode() bool { return a.cfg.Mode != JSON }
+
+// accessToken returns the access token a request presents, and whether it
+// came from cookies; "" when it presents none. The Authorization header
+// comes first: when it carries a token of ours, cookies are not looked at,
+// so a header and cookies of another user are never merged. An
+// Authorization header with another scheme is not ginjwt's and counts as
+// none.
+func (a *Auth) accessToken(c *gin.Context) (token string, fromCookie bool, err error) {
+	token, ours, err := trimBearer(c.GetHeader("Authorization"), a.cfg.AuthScheme)
+	if ours || err != nil || !a.cookieMode() {
+		return token, false, err
+	}
+	token, err = a.accessFromCookies(c.Request)
+	return token, token != "", err
+}
+
+// accessFromCookies reassembles the access token from its cookie(s). In
+// TwoCookies mode a missing half, or a half that is not shaped as a half
+// (header.payload; a signature without dots), is token_invalid.
+func (a *Auth) accessFromCookies(r *http.Request) (string, error) {
+	ck := &a.cfg.Cookies
+	if a.cfg.Mode == OneCookie {
+		return cookieValue(r, ck.AccessName), nil
+	}
+	payload, sig := cookieValue(r, ck.PayloadName), cookieValue(r, ck.SignatureName)
+	switch {
+	case payload == "" && sig == "":
+		return "", nil
+	case payload == "" || sig == "":
+		return "", withDetail(ErrTokenInvalid, "half of the access token's cookies is missing")
+	case strings.Count(payload, ".") != 1 || strings.Contains(sig, "."):
+		return "", withDetail(ErrTokenInvalid, "the access token's cookies are malformed")
+	}
+	return payload + "." + sig, nil
+}
+
+// cookieValue is the value of the named cookie, "" when absent. Only the
+// first of several cookies of that name counts.
+func cookieValue(r *http.Request, name string) string {
+	ck, err := r.Cookie(name)
+	if err != nil || len(ck.Value) > maxTokenLen {
+		return ""
+	}
+	return ck.Value
 }
 
 // refreshField is the body field that carries a refresh token (or, with
@@ -24,28 +174,35 @@ func (a *Auth) refreshField() string {
 }
 
 // refreshToken returns the refresh token a request presents to the refresh,
-// update or logout endpoint: in the body ({"refresh": …}), or else in the
-// Authorization header. Both at once is a bad request: the server does not
-// pick one for the client.
-func (a *Auth) refreshToken(c *gin.Context) (string, error) {
+// update or logout endpoint: in the body ({"refresh": …}), in the
+// Authorization header, or (cookie modes) in the refresh cookie, and
+// whether it came from the cookie. Body and header at once is a bad
+// request: the server does not pick one for the client; either comes before
+// the cookie.
+func (a *Auth) refreshToken(c *gin.Context) (token string, fromCookie bool, err error) {
 	f, err := bodyFields(c, a.refreshField())
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	header, ours, err := trimBearer(c.GetHeader("Authorization"), a.cfg.AuthScheme)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	body := f[a.refreshField()]
 	switch {
 	case body != "" && ours:
-		return "", withDetail(ErrBadRequest, "send the token in the body or in the Authorization header, not both")
+		return "", false, withDetail(ErrBadRequest, "send the token in the body or in the Authorization header, not both")
 	case body != "":
-		return body, nil
+		return body, false, nil
 	case ours:
-		return header, nil
+		return header, false, nil
 	}
-	return "", ErrTokenMissing
+	if a.cookieMode() {
+		if v := cookieValue(c.Request, a.cfg.Cookies.RefreshName); v != "" {
+			return v, true, nil
+		}
+	}
+	return "", false, ErrTokenMissing
 }
 
 // pairBody is the JSON answer of a login or refresh in JSON mode.
@@ -55,11 +212,86 @@ type pairBody struct {
 	Token   string `json:"token,omitempty"` // sliding
 }
 
-// writePair answers a login or refresh with the tokens issued.
-func (a *Auth) writePair(c *gin.Context, p *Pair) {
-	if a.cfg.Sliding {
-		c.JSON(http.StatusOK, pairBody{Token: p.Access})
+// cookieBody is the JSON answer of a login or refresh in the cookie modes:
+// the tokens are in cookies, never in the body.
+type cookieBody struct {
+	AccessExpiresAt  time.Time  `json:"access_expires_at"`
+	RefreshExpiresAt *time.Time `json:"refresh_expires_at,omitempty"`
+	CSRFToken        string     `json:"csrf_token,omitempty"`
+}
+
+// deliver hands the tokens of p to a client of the cookie modes as cookies:
+// the access token, the refresh token when one was issued, and the
+// session's CSRF token. In JSON mode it does nothing: writePair puts the
+// tokens in the body.
+func (a *Auth) deliver(c *gin.Context, p *Pair) {
+	if !a.cookieMode() {
 		return
 	}
-	c.JSON(http.StatusOK, pairBody{Access: p.Access, Refresh: p.Refresh})
+	now := a.now()
+	ck := &a.cfg.Cookies
+	access := p.AccessClaims
+	maxAge := access.ExpiresAt.Sub(now)
+	if a.cfg.Mode == OneCookie {
+		a.setCookie(c, ck.AccessName, p.Access, "/", maxAge, true)
+	} else {
+		dot := strings.LastIndexByte(p.Access, '.')
+		a.setCookie(c, ck.PayloadName, p.Access[:dot], "/", maxAge, false)
+		a.setCookie(c, ck.SignatureName, p.Access[dot+1:], "/", maxAge, true)
+	}
+	// The CSRF cookie lives as long as the session may.
+	sessionEnd := now.Add(a.cfg.RefreshTTL)
+	if p.RefreshClaims != nil {
+		sessionEnd = p.RefreshClaims.ExpiresAt
+		a.setCookie(c, ck.RefreshName, p.Refresh, a.refreshPath, sessionEnd.Sub(now), true)
+	}
+	if a.csrfOn() {
+		a.setCookie(c, ck.CSRFName, a.csrfToken(access.SessionID), "/", sessionEnd.Sub(now), false)
+	}
+}
+
+// setCookie writes one cookie with the configured attributes.
+func (a *Auth) setCookie(c *gin.Context, name, value, path string, maxAge time.Duration, httpOnly bool) {
+	ck := &a.cfg.Cookies
+	secs := int(maxAge / time.Second)
+	if secs <= 0 {
+		secs = -1 // Max-Age=0: delete
+		value = ""
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: name, Value: value, Path: path, Domain: ck.Domain, MaxAge: secs,
+		Secure: !ck.Insecure, HttpOnly: httpOnly, SameSite: ck.SameSite,
+	})
+}
+
+// clearCookies expires every auth cookie, with the Path and Domain they
+// were set with.
+func (a *Auth) clearCookies(c *gin.Context) {
+	ck := &a.cfg.Cookies
+	for _, name := range []string{ck.AccessName, ck.PayloadName, ck.SignatureName, ck.CSRFName} {
+		a.setCookie(c, name, "", "/", 0, name != ck.PayloadName && name != ck.CSRFName)
+	}
+	a.setCookie(c, ck.RefreshName, "", a.refreshPath, 0, true)
+}
+
+// writePair answers a login or refresh with the tokens issued: in JSON
+// mode in the body; in cookie modes the tokens are in cookies (see deliver)
+// and the body says when they expire.
+func (a *Auth) writePair(c *gin.Context, p *Pair) {
+	switch {
+	case a.cookieMode():
+		body := cookieBody{AccessExpiresAt: p.AccessClaims.ExpiresAt.UTC()}
+		if p.RefreshClaims != nil {
+			end := p.RefreshClaims.ExpiresAt.UTC()
+			body.RefreshExpiresAt = &end
+		}
+		if a.csrfOn() {
+			body.CSRFToken = a.csrfToken(p.AccessClaims.SessionID)
+		}
+		c.JSON(http.StatusOK, body)
+	case a.cfg.Sliding:
+		c.JSON(http.StatusOK, pairBody{Token: p.Access})
+	default:
+		c.JSON(http.StatusOK, pairBody{Access: p.Access, Refresh: p.Refresh})
+	}
 }

@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,6 +13,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/database"
+	"github.com/ginjwt/ginjwt/examples/internal/demo"
 )
 
 // options are the example's flags.
@@ -38,8 +33,9 @@ type app struct {
 }
 
 func newApp(ctx context.Context, opts options) (*app, error) {
-	if opts.mode != "json" {
-		return nil, fmt.Errorf("-mode %q: only json is available", opts.mode)
+	mode, err := ginjwt.ParseMode(opts.mode)
+	if err != nil {
+		return nil, fmt.Errorf("-mode: %w", err)
 	}
 	db, err := database.Open(opts.db)
 	if err != nil {
@@ -50,7 +46,7 @@ func newApp(ctx context.Context, opts options) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	secret, from, err := signingKey(opts.db)
+	secret, from, err := demo.SigningKey(opts.db)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -66,6 +62,10 @@ func newApp(ctx context.Context, opts options) (*app, error) {
 		UpdateLastLogin: true,
 		// The CLI revokes from another process: notice within a second.
 		Registry: ginjwt.RegistryConfig{Resync: time.Second},
+		Mode:     mode,
+		// Browsers keep Secure cookies from plain-http pages only on
+		// localhost; behind TLS in production, leave Secure on.
+		Cookies: ginjwt.Cookies{Insecure: demo.Loopback(opts.addr)},
 	})
 	if err != nil {
 		a.close()
@@ -115,34 +115,6 @@ func (a *app) close() {
 	if sqlDB, err := a.db.DB(); err == nil {
 		_ = sqlDB.Close()
 	}
-}
-
-// signingKey returns the HS256 secret: $GINJWT_SIGNING_KEY when set,
-// otherwise the one kept in .ginjwt-demo.key beside the SQLite database (in
-// the working directory for PostgreSQL), made on first run.
-func signingKey(dsn string) (secret []byte, from string, err error) {
-	if env := os.Getenv("GINJWT_SIGNING_KEY"); env != "" {
-		return []byte(env), "$GINJWT_SIGNING_KEY", nil
-	}
-	dir := "."
-	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != ":memory:" {
-		dir = filepath.Dir(path)
-	}
-	file := filepath.Join(dir, ".ginjwt-demo.key")
-	b, err := os.ReadFile(file)
-	if err == nil {
-		return []byte(strings.TrimSpace(string(b))), file, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", err
-	}
-	raw := make([]byte, 48)
-	_, _ = rand.Read(raw)
-	text := base64.RawURLEncoding.EncodeToString(raw)
-	if err := os.WriteFile(file, []byte(text+"\n"), 0o600); err != nil {
-		return nil, "", fmt.Errorf("saving the signing key: %w", err)
-	}
-	return []byte(text), file + " (new)", nil
 }
 
 // banner is what the example prints when it starts.

@@ -25,7 +25,7 @@ func main() {
 	var opts options
 	flag.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "listen address")
 	flag.StringVar(&opts.db, "db", "sqlite:ginjwt-demo.db", "database: sqlite:PATH or a PostgreSQL URL")
-	flag.StringVar(&opts.mode, "mode", "json", "where tokens travel: json")
+	flag.StringVar(&opts.mode, "mode", "json", "where tokens travel: json, cookie or two-cookie")
 	flag.BoolVar(&opts.rotate, "rotate", false, "rotate refresh tokens on every refresh")
 	flag.Parse()
 	if err := serve(opts); err != nil {

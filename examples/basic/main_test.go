@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -285,5 +287,81 @@ func TestNewAppRefusesUnknownMode(t *testing.T) {
 	_, err := newApp(context.Background(), options{db: "sqlite::memory:", mode: "carrier-pigeon"})
 	if err == nil || !strings.Contains(err.Error(), "-mode") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestCookieModes runs the example in each cookie mode and walks the same
+// flow as the JSON one through a cookie jar, as a browser would.
+func TestCookieModes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs binaries")
+	}
+	dir := t.TempDir()
+	cli := build(t, dir, "./cmd/ginjwt")
+	example := build(t, dir, "./examples/basic")
+	create := exec.Command(cli, "user", "create", "-db", "sqlite:"+filepath.Join(dir, "demo.db"), "-username", "alice", "-perms", "perm1", "-password-stdin")
+	create.Stdin = strings.NewReader("correct horse battery staple\n")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("ginjwt user create: %v\n%s", err, out)
+	}
+	for _, mode := range []string{"cookie", "two-cookie"} {
+		t.Run(mode, func(t *testing.T) {
+			s := start(t, example, dir, "-mode", mode)
+			jar, _ := cookiejar.New(nil)
+			client := &http.Client{Jar: jar}
+			u, _ := url.Parse(s.base)
+			csrf := func() string {
+				for _, c := range jar.Cookies(u) {
+					if c.Name == "csrftoken" {
+						return c.Value
+					}
+				}
+				return ""
+			}
+			call := func(method, path, body string, withCSRF bool) (int, map[string]any) {
+				t.Helper()
+				req, _ := http.NewRequest(method, s.base+path, strings.NewReader(body))
+				if body != "" {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				if method != "GET" {
+					req.Header.Set("Origin", s.base)
+				}
+				if withCSRF {
+					req.Header.Set("X-CSRF-Token", csrf())
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var m map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&m)
+				return resp.StatusCode, m
+			}
+			code, body := call("POST", "/auth/token", `{"username":"alice","password":"correct horse battery staple"}`, false)
+			if code != 200 || body["access"] != nil || body["refresh"] != nil || body["csrf_token"] == "" {
+				t.Fatalf("login: %d %v", code, body)
+			}
+			code, body = call("GET", "/api/hello", "", false)
+			if code != 200 || body["user"] != "alice" {
+				t.Fatalf("hello: %d %v", code, body)
+			}
+			code, body = call("POST", "/api/echo", `{"ping":1}`, false)
+			want(t, "echo without the CSRF header", code, body, 403, "csrf_failed")
+			code, body = call("POST", "/api/echo", `{"ping":1}`, true)
+			want(t, "echo", code, body, 200, "")
+			code, body = call("POST", "/auth/token/refresh", "", true)
+			want(t, "refresh", code, body, 200, "")
+			code, body = call("POST", "/auth/token/verify", "", false)
+			want(t, "verify", code, body, 200, "")
+			code, body = call("DELETE", "/auth/token/logout", "", true)
+			want(t, "logout", code, body, 200, "")
+			if len(jar.Cookies(u)) != 0 {
+				t.Fatalf("cookies left after logout: %v", jar.Cookies(u))
+			}
+			code, body = call("GET", "/api/hello", "", false)
+			want(t, "hello after logout", code, body, 401, "token_missing")
+		})
 	}
 }

@@ -1,0 +1,208 @@
+package ginjwt
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// CSRF configures cross-site request forgery protection, which is on in
+// the cookie modes (a request that authenticates with a Bearer header has
+// nothing ambient to forge, and is never checked).
+//
+// An unsafe request (POST, PUT, PATCH, DELETE, …) that authenticates with
+// cookies passes when its Origin is the server's own or trusted (or, absent,
+// Sec-Fetch-Site is not cross-site and, over HTTPS, the Referer is), and its
+// CSRF header equals both the CSRF cookie and the token bound to its
+// session: an HMAC of the session ID, so a value an attacker plants as
+// cookie and header both is refused. Failure is 403 csrf_failed, and the
+// request changes nothing.
+type CSRF struct {
+	// Disabled turns the protection off. Only for APIs that no browser
+	// calls with its cookies.
+	Disabled bool
+	// HeaderName is the header that carries the token. Default
+	// "X-CSRF-Token".
+	HeaderName string
+	// TrustedOrigins are other origins ("https://app.example.com") allowed
+	// to make cookie-authenticated requests, for front ends served
+	// elsewhere.
+	TrustedOrigins []string
+	// Secret keys the HMAC that binds tokens to sessions. Default: derived
+	// from the first signing key at start, so every instance with the same
+	// keys agrees. Set it to keep CSRF tokens valid across a change of the
+	// first key (32+ random bytes).
+	Secret []byte
+}
+
+// resolve fills defaults and checks the trusted origins.
+func (c *CSRF) resolve() error {
+	if c.HeaderName == "" {
+		c.HeaderName = "X-CSRF-Token"
+	}
+	if len(c.Secret) > 0 && len(c.Secret) < 32 {
+		return fmt.Errorf("ginjwt: Config.CSRF.Secret is %d bytes; at least 32 are needed", len(c.Secret))
+	}
+	for i, o := range c.TrustedOrigins {
+		norm, ok := normalizeOrigin(o)
+		if !ok {
+			return fmt.Errorf("ginjwt: Config.CSRF.TrustedOrigins[%d] must be scheme://host[:port], got %q", i, o)
+		}
+		c.TrustedOrigins[i] = norm
+	}
+	return nil
+}
+
+// csrfOn reports whether CSRF protection applies.
+func (a *Auth) csrfOn() bool { return a.cookieMode() && !a.cfg.CSRF.Disabled }
+
+// csrfSecret derives the CSRF key from the first signing key, or returns
+// the configured one.
+func csrfSecret(cfg *Config, first Key) ([]byte, error) {
+	if len(cfg.CSRF.Secret) > 0 {
+		return cfg.CSRF.Secret, nil
+	}
+	material := first.Secret
+	if material == nil {
+		der, err := x509.MarshalPKCS8PrivateKey(first.Private)
+		if err != nil {
+			return nil, fmt.Errorf("ginjwt: derive the CSRF secret: %w", err)
+		}
+		material = der
+	}
+	sum := sha256.Sum256(append([]byte("ginjwt csrf secret\x00"), material...))
+	return sum[:], nil
+}
+
+// csrfToken is the CSRF token of a session.
+func (a *Auth) csrfToken(sid string) string {
+	m := hmac.New(sha256.New, a.csrfKey)
+	m.Write([]byte("ginjwt csrf\x00"))
+	m.Write([]byte(sid))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// unsafeMethod reports whether a method may change state.
+func unsafeMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	return true
+}
+
+// checkCSRF checks a cookie-authenticated unsafe request of session sid:
+// where it comes from, then its token.
+func (a *Auth) checkCSRF(r *http.Request, sid string) error {
+	if err := a.checkOrigin(r, true); err != nil {
+		return err
+	}
+	header := r.Header.Get(a.cfg.CSRF.HeaderName)
+	cookie := cookieValue(r, a.cfg.Cookies.CSRFName)
+	want := a.csrfToken(sid)
+	if header == "" {
+		return withDetail(ErrCSRFFailed, "the "+a.cfg.CSRF.HeaderName+" header is missing")
+	}
+	sameAsCookie := subtle.ConstantTimeCompare([]byte(header), []byte(cookie))
+	bound := subtle.ConstantTimeCompare([]byte(header), []byte(want))
+	if sameAsCookie&bound != 1 {
+		return withDetail(ErrCSRFFailed, "the CSRF token does not match this session")
+	}
+	return nil
+}
+
+// checkOrigin refuses requests from another origin than the server's own
+// or a trusted one. Without an Origin header, a cross-site Sec-Fetch-Site
+// is refused and, when strict, an HTTPS request needs a Referer of a
+// trusted origin (as Django does).
+func (a *Auth) checkOrigin(r *http.Request, strict bool) error {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		if origin == "null" {
+			return withDetail(ErrCSRFFailed, "requests from an opaque origin are refused")
+		}
+		if !a.trustedOrigin(origin, r) {
+			return withDetail(ErrCSRFFailed, "the request comes from another origin")
+		}
+		return nil
+	}
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return withDetail(ErrCSRFFailed, "the request comes from another site")
+	}
+	if strict && a.requestScheme(r) == "https" {
+		ref := r.Referer()
+		u, err := url.Parse(ref)
+		if ref == "" || err != nil || !a.trustedOrigin(u.Scheme+"://"+u.Host, r) {
+			return withDetail(ErrCSRFFailed, "an HTTPS request without Origin needs a Referer of this site")
+		}
+	}
+	return nil
+}
+
+// trustedOrigin reports whether origin is the request's own or a
+// configured trusted one.
+func (a *Auth) trustedOrigin(origin string, r *http.Request) bool {
+	norm, ok := normalizeOrigin(origin)
+	if !ok {
+		return false
+	}
+	if own, ok := normalizeOrigin(a.requestScheme(r) + "://" + r.Host); ok && norm == own {
+		return true
+	}
+	for _, t := range a.cfg.CSRF.TrustedOrigins {
+		if norm == t {
+			return true
+		}
+	}
+	return false
+}
+
+// requestScheme is "https" for a TLS request, or one a trusted proxy says
+// arrived over TLS (X-Forwarded-Proto); "http" otherwise.
+func (a *Auth) requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if len(a.proxies.prefixes) > 0 {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err == nil {
+			if peer, err := netip.ParseAddr(host); err == nil && a.proxies.trusted(peer) {
+				if p := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto"))); p == "https" || p == "http" {
+					return p
+				}
+			}
+		}
+	}
+	return "http"
+}
+
+// normalizeOrigin lower-cases scheme and host and drops the default port:
+// "HTTPS://Example.com:443" and "https://example.com" are one origin.
+func normalizeOrigin(origin string) (string, bool) {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return scheme + "://" + host, true
+}
