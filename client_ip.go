@@ -55,13 +55,21 @@ type RequestFacts struct {
 	// ForwardedFor is the X-Forwarded-For chain when the peer is a trusted
 	// proxy, nearest hop last.
 	ForwardedFor []string
-	// UserAgent is the User-Agent header.
+	// UserAgent is the User-Agent header (its first 2 KiB).
 	UserAgent string
 }
 
+// maxUserAgent bounds the User-Agent kept in events: real ones are a few
+// hundred bytes, and the rest of a huge one is noise nobody should store.
+const maxUserAgent = 2048
+
 // facts resolves the client of r.
 func (p *proxies) facts(r *http.Request) RequestFacts {
-	f := RequestFacts{UserAgent: r.UserAgent()}
+	ua := r.UserAgent()
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	f := RequestFacts{UserAgent: ua}
 	host, _, err := net.SplitHostPort(strings.TrimSpace(r.RemoteAddr))
 	if err != nil {
 		host = r.RemoteAddr

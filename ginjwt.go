@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
+	"github.com/ginjwt/ginjwt/device"
 	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
@@ -189,7 +190,8 @@ type RegistryConfig struct {
 	// elsewhere (the CLI, another instance without LISTEN). Default 5 s.
 	Resync time.Duration
 	// Pipeline adjusts the registration steps: it receives the defaults
-	// (registry.RegisterPairs and registry.ConnectUser) and returns the
+	// (registry.RegisterPairs, registry.ConnectUser, and with Devices
+	// device.ConnectInterlocutor) and returns the
 	// steps to run, with the application's own added, or others instead.
 	Pipeline func(defaults []pipeline.Step) []pipeline.Step
 	// Async registers tokens in the background: login and refresh answer
@@ -199,6 +201,13 @@ type RegistryConfig struct {
 	// Workers and QueueSize size the background pipeline. Defaults 2 and
 	// 1024; a full queue makes the request run its registration itself.
 	Workers, QueueSize int
+	// Devices turns on the device registry: the browser, OS and IP of every
+	// session, shown by GET /sessions, and the NewDevice event. Default off.
+	Devices bool
+	// ActivityEvery is how often sessions' last-used times are written: at
+	// most one write per session per interval, off the request path.
+	// Default 1 minute.
+	ActivityEvery time.Duration
 	// ArchiveEvery runs the archiver in the background this often,
 	// deleting tokens expired for more than ArchiveAfter (default 240 h).
 	// Default off: run `ginjwt archive` or Registry().Archive instead.
@@ -233,9 +242,11 @@ type Auth struct {
 	log      *slog.Logger
 	// noToken is the state of every request that presents no token.
 	noToken *authState
-	// registry and pipeline are nil when the registry is off.
+	// registry and pipeline are nil when the registry is off; devices when
+	// the device registry is.
 	registry *registry.Registry
 	pipeline *pipeline.Runner
+	devices  *device.Registry
 	// csrfKey binds CSRF tokens to sessions.
 	csrfKey []byte
 	// refreshPath is the refresh cookie's Path: the part the refresh,
@@ -383,7 +394,10 @@ func (c *Config) resolve() error {
 			}
 		}
 	}
-	if c.Registry.Workers < 0 || c.Registry.QueueSize < 0 || c.Registry.Resync < 0 || c.Registry.ArchiveEvery < 0 || c.Registry.ArchiveAfter < 0 {
+	if c.Registry.Devices && (c.DB == nil || c.Registry.Disabled) {
+		return errors.New("ginjwt: Config.Registry.Devices needs the token registry (Config.DB, and Registry.Disabled off)")
+	}
+	if c.Registry.Workers < 0 || c.Registry.QueueSize < 0 || c.Registry.Resync < 0 || c.Registry.ArchiveEvery < 0 || c.Registry.ArchiveAfter < 0 || c.Registry.ActivityEvery < 0 {
 		return errors.New("ginjwt: Config.Registry values must be positive")
 	}
 	if c.Prefix == "" {

@@ -68,6 +68,9 @@ func (a *Auth) authenticate(c *gin.Context) *authState {
 	if err != nil {
 		return &authState{auth: a, err: err}
 	}
+	if a.registry != nil {
+		a.registry.Touch(claims.SessionID, a.now())
+	}
 	return &authState{auth: a, claims: claims}
 }
 

@@ -5,16 +5,20 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/ginjwt/ginjwt/device"
 	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
 // Migrate creates or updates every table ginjwt keeps in db: the users of
-// the default user store and the token registry. It is safe to run at every
+// the default user store, the token registry and the device registry. It is safe to run at every
 // start.
 func Migrate(ctx context.Context, db *gorm.DB) error {
 	if err := users.Migrate(ctx, db); err != nil {
 		return err
 	}
-	return registry.Migrate(ctx, db)
+	if err := registry.Migrate(ctx, db); err != nil {
+		return err
+	}
+	return device.Migrate(ctx, db)
 }

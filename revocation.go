@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/ginjwt/ginjwt/device"
 	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
@@ -20,17 +22,22 @@ func (a *Auth) startRegistry() error {
 		lifetime = max(lifetime, cfg.SlidingRefreshTTL)
 	}
 	reg, err := registry.New(cfg.DB, registry.Options{
-		MaxLifetime:  lifetime + cfg.Leeway,
-		Resync:       cfg.Registry.Resync,
-		ArchiveEvery: cfg.Registry.ArchiveEvery,
-		ArchiveAfter: cfg.Registry.ArchiveAfter,
-		Clock:        cfg.Clock,
-		Logger:       a.log,
+		MaxLifetime:   lifetime + cfg.Leeway,
+		Resync:        cfg.Registry.Resync,
+		ActivityEvery: cfg.Registry.ActivityEvery,
+		ArchiveEvery:  cfg.Registry.ArchiveEvery,
+		ArchiveAfter:  cfg.Registry.ArchiveAfter,
+		Clock:         cfg.Clock,
+		Logger:        a.log,
 	})
 	if err != nil {
 		return fmt.Errorf("ginjwt: Config.Registry: %w", err)
 	}
 	steps := []pipeline.Step{reg.RegisterPairs, reg.ConnectUser}
+	if cfg.Registry.Devices {
+		a.devices = device.New(reg, device.Options{OnNewDevice: a.newDevice, Clock: cfg.Clock})
+		steps = append(steps, a.devices.ConnectInterlocutor)
+	}
 	if cfg.Registry.Pipeline != nil {
 		steps = cfg.Registry.Pipeline(steps)
 	}
@@ -67,6 +74,23 @@ func (a *Auth) Close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// newDevice reports a login from a device new for its user.
+func (a *Auth) newDevice(ctx context.Context, d device.NewDevice) {
+	i := d.Interlocutor
+	e := Event{Kind: NewDevice, Time: d.Time, UserID: d.UserID, SessionID: d.SessionID, Device: &i,
+		Request: RequestFacts{UserAgent: i.Raw}}
+	if d.Network != nil {
+		e.Request.ClientIP = d.Network.IP
+		if d.Network.ForwardedFor != "" {
+			e.Request.ForwardedFor = strings.Split(d.Network.ForwardedFor, ", ")
+		}
+	}
+	a.events.emit(ctx, e)
+}
+
+// Devices returns the device registry, nil when it is off.
+func (a *Auth) Devices() *device.Registry { return a.devices }
 
 // Registry returns the token registry, nil when it is off: queries, Expire,
 // Archive and the rest of its API.

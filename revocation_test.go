@@ -71,6 +71,7 @@ func TestSessionsEndpoint(t *testing.T) {
 		tablet := h.login("alice")
 		bob := h.login("bob")
 
+		h.clock.Advance(30 * time.Second)
 		list := sessionsOf(t, h, phone.Access)
 		if len(list) != 3 {
 			t.Fatalf("%d sessions, want 3: %+v", len(list), list)
@@ -88,7 +89,8 @@ func TestSessionsEndpoint(t *testing.T) {
 		if len(current) != 1 || current[0] != phoneClaims.SessionID {
 			t.Fatalf("current = %v, want %s", current, phoneClaims.SessionID)
 		}
-		if list[0].ID == phoneClaims.SessionID || !list[0].LastUsedAt.After(list[2].LastUsedAt) {
+		// Most recently used first: the phone just made this request.
+		if list[0].ID != phoneClaims.SessionID || !list[1].LastUsedAt.After(list[2].LastUsedAt) || !list[0].LastUsedAt.Equal(h.clock.Now()) {
 			t.Fatalf("not most recent first: %+v", list)
 		}
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginjwt/ginjwt/device"
 	"github.com/ginjwt/ginjwt/registry"
 )
 
@@ -74,15 +75,35 @@ func (a *Auth) expire(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"expired": n})
 }
 
-// sessionView is one session in GET /sessions.
+// deviceView is a session's device in GET /sessions.
+type deviceView struct {
+	Label          string `json:"label"`
+	Browser        string `json:"browser"`
+	BrowserVersion string `json:"browser_version"`
+	OS             string `json:"os"`
+	OSVersion      string `json:"os_version"`
+	Platform       string `json:"platform"`
+	Mobile         bool   `json:"mobile"`
+	Bot            bool   `json:"bot"`
+	UserAgent      string `json:"user_agent"`
+}
+
+func deviceViewOf(d device.SessionDevice) *deviceView {
+	i := d.Interlocutor
+	return &deviceView{Label: d.Label, Browser: i.Browser, BrowserVersion: i.BrowserVersion, OS: i.OS, OSVersion: i.OSVersion,
+		Platform: i.Platform, Mobile: i.Mobile, Bot: i.Bot, UserAgent: i.Raw}
+}
+
+// sessionView is one session in GET /sessions. Device and IP are set with
+// the device registry on.
 type sessionView struct {
-	ID         string    `json:"id"`
-	Current    bool      `json:"current"`
-	Device     any       `json:"device"`
-	IP         string    `json:"ip"`
-	CreatedAt  time.Time `json:"created_at"`
-	LastUsedAt time.Time `json:"last_used_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	ID         string      `json:"id"`
+	Current    bool        `json:"current"`
+	Device     *deviceView `json:"device"`
+	IP         string      `json:"ip"`
+	CreatedAt  time.Time   `json:"created_at"`
+	LastUsedAt time.Time   `json:"last_used_at"`
+	ExpiresAt  time.Time   `json:"expires_at"`
 }
 
 // sessions is GET /sessions: the caller's active sessions, the one the
@@ -97,12 +118,27 @@ func (a *Auth) sessions(c *gin.Context) {
 		AbortWithError(c, err)
 		return
 	}
+	var devices map[string]device.SessionDevice
+	if a.devices != nil {
+		sids := make([]string, 0, len(list))
+		for _, s := range list {
+			sids = append(sids, s.ID)
+		}
+		if devices, err = a.devices.SessionDevices(c.Request.Context(), sids); err != nil {
+			AbortWithError(c, err)
+			return
+		}
+	}
 	out := make([]sessionView, 0, len(list))
 	for _, s := range list {
-		out = append(out, sessionView{
+		v := sessionView{
 			ID: s.ID, Current: s.ID == caller.SessionID,
 			CreatedAt: s.CreatedAt.UTC(), LastUsedAt: s.LastUsedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
-		})
+		}
+		if d, ok := devices[s.ID]; ok {
+			v.Device, v.IP = deviceViewOf(d), d.IP
+		}
+		out = append(out, v)
 	}
 	c.JSON(http.StatusOK, gin.H{"sessions": out})
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ginjwt/ginjwt/device"
 	"github.com/ginjwt/ginjwt/pipeline"
 )
 
@@ -50,13 +51,18 @@ const (
 	// tokens issued in the background (Err says why). The tokens work; the
 	// registry does not know them until they are presented to a refresh.
 	RegistrationFailed
+	// NewDevice: a user logged in from a client (User-Agent) they had not
+	// logged in from before, with the device registry on. Device describes
+	// it; for "new sign-in" e-mails. Emitted by the registration pipeline:
+	// in the background with Registry.Async.
+	NewDevice
 	numEventKinds
 )
 
 var eventNames = [numEventKinds]string{
 	"any", "logged_in", "login_failed", "token_obtained", "access_refreshed", "refresh_updated",
 	"token_validated", "token_revoked", "session_revoked", "refresh_reuse_detected", "logged_out",
-	"registration_failed",
+	"registration_failed", "new_device",
 }
 
 // String returns the event's snake_case name, as in logs.
@@ -85,6 +91,8 @@ type Event struct {
 	Pairs []pipeline.Pair
 	// Request holds the client's address and User-Agent.
 	Request RequestFacts
+	// Device is the client of a NewDevice event.
+	Device *device.Interlocutor
 	// Reason says why, for failures and revocations.
 	Reason string
 	// Err is the error behind a failure.

@@ -30,7 +30,10 @@ type Token struct {
 	// RevokedAt is when the token was force-expired; nil while it is not.
 	RevokedAt    *time.Time `gorm:"column:revoked_at" json:"revoked_at,omitempty"`
 	RevokeReason string     `gorm:"column:revoke_reason;size:64;not null;default:''" json:"revoke_reason,omitempty"`
-	CreatedAt    time.Time  `gorm:"column:created_at;not null" json:"created_at"`
+	// LastUsedAt is, on a session's root token, when the session last
+	// authenticated a request (to the Options.ActivityEvery).
+	LastUsedAt *time.Time `gorm:"column:last_used_at" json:"last_used_at,omitempty"`
+	CreatedAt  time.Time  `gorm:"column:created_at;not null" json:"created_at"`
 }
 
 // TableName is "ginjwt_tokens".

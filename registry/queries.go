@@ -210,6 +210,18 @@ func (r *Registry) Sessions(ctx context.Context, userID string) ([]Session, erro
 			}
 			s.LastUsedAt = later(s.LastUsedAt, t.IssuedAt)
 		}
+		// Requests count as use too: written on the root token, or still
+		// in memory.
+		var roots []Token
+		if err := r.db.WithContext(ctx).Select("jti", "last_used_at").Where("jti IN ? AND last_used_at IS NOT NULL", part).Find(&roots).Error; err != nil {
+			return nil, fmt.Errorf("registry: sessions: %w", err)
+		}
+		for _, t := range roots {
+			byID[t.JTI].LastUsedAt = later(byID[t.JTI].LastUsedAt, *t.LastUsedAt)
+		}
+	}
+	for sid, s := range byID {
+		s.LastUsedAt = later(s.LastUsedAt, r.activity.lastUsed(sid))
 	}
 	out := make([]Session, 0, len(byID))
 	for _, s := range byID {

@@ -23,6 +23,9 @@ type Options struct {
 	// brings other instances' revocations at once; the resync also catches
 	// writers that do not notify.
 	Resync time.Duration
+	// ActivityEvery is how often last-used times are written: at most one
+	// write per session per interval. Default 1 minute.
+	ActivityEvery time.Duration
 	// ArchiveEvery, when set, runs [Registry.Archive] that often in the
 	// background, deleting tokens that expired more than ArchiveAfter ago.
 	ArchiveEvery time.Duration
@@ -50,7 +53,8 @@ type Registry struct {
 	postgres bool
 	log      *slog.Logger
 
-	kick chan struct{} // asks the sync loop to read the log now
+	kick     chan struct{} // asks the sync loop to read the log now
+	activity *activity
 
 	mu      sync.Mutex
 	started bool
@@ -70,7 +74,7 @@ func New(db *gorm.DB, opts Options) (*Registry, error) {
 	if opts.MaxLifetime <= 0 {
 		return nil, errors.New("registry: Options.MaxLifetime is required")
 	}
-	if opts.Resync < 0 || opts.ArchiveEvery < 0 || opts.ArchiveAfter < 0 {
+	if opts.Resync < 0 || opts.ArchiveEvery < 0 || opts.ArchiveAfter < 0 || opts.ActivityEvery < 0 {
 		return nil, errors.New("registry: Options durations must be positive")
 	}
 	if opts.Resync == 0 {
@@ -78,6 +82,9 @@ func New(db *gorm.DB, opts Options) (*Registry, error) {
 	}
 	if opts.ArchiveAfter == 0 {
 		opts.ArchiveAfter = 240 * time.Hour
+	}
+	if opts.ActivityEvery == 0 {
+		opts.ActivityEvery = time.Minute
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -92,6 +99,7 @@ func New(db *gorm.DB, opts Options) (*Registry, error) {
 		postgres: db.Dialector.Name() == "postgres",
 		log:      opts.Logger,
 		kick:     make(chan struct{}, 1),
+		activity: newActivity(opts.ActivityEvery),
 	}, nil
 }
 
@@ -125,6 +133,7 @@ func (r *Registry) Start(ctx context.Context) error {
 	r.cancel = cancel
 	r.started = true
 	r.goLoop(bg, r.syncLoop)
+	r.goLoop(bg, r.activityLoop)
 	if r.postgres {
 		r.goLoop(bg, r.listen)
 	}
@@ -142,8 +151,8 @@ func (r *Registry) goLoop(ctx context.Context, loop func(context.Context)) {
 	}()
 }
 
-// Close stops the background work and waits for it, or for ctx. It does
-// not close the database.
+// Close stops the background work and waits for it, or for ctx, then
+// writes the last-used times still pending. It does not close the database.
 func (r *Registry) Close(ctx context.Context) error {
 	r.mu.Lock()
 	cancel := r.cancel
@@ -157,10 +166,11 @@ func (r *Registry) Close(ctx context.Context) error {
 	go func() { r.done.Wait(); close(stopped) }()
 	select {
 	case <-stopped:
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("registry: close: %w", ctx.Err())
 	}
+	_, err := r.FlushActivity(ctx)
+	return err
 }
 
 // startLookback is how far below the highest log ID the first catch-up

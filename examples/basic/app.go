@@ -61,7 +61,8 @@ func newApp(ctx context.Context, opts options) (*app, error) {
 		RotateRefresh:   opts.rotate,
 		UpdateLastLogin: true,
 		// The CLI revokes from another process: notice within a second.
-		Registry: ginjwt.RegistryConfig{Resync: time.Second},
+		// Devices: GET /auth/sessions shows each session's browser and IP.
+		Registry: ginjwt.RegistryConfig{Resync: time.Second, Devices: true},
 		Mode:     mode,
 		// Browsers keep Secure cookies from plain-http pages only on
 		// localhost; behind TLS in production, leave Secure on.

@@ -99,9 +99,18 @@ func start(t *testing.T, bin, dir string, args ...string) *server {
 // call is one curl.
 func (s *server) call(method, path, body, bearer string) (int, map[string]any) {
 	s.t.Helper()
+	return s.callAs("", method, path, body, bearer)
+}
+
+// callAs is one request with a User-Agent.
+func (s *server) callAs(userAgent, method, path, body, bearer string) (int, map[string]any) {
+	s.t.Helper()
 	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
+	}
+	if userAgent != "" {
+		req.Header.Set("User-Agent", userAgent)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -177,28 +186,46 @@ func TestREADMEFlow(t *testing.T) {
 	code, body = s.call("GET", "/api/hello", "", access)
 	want(t, "hello after logout", code, body, 401, "token_revoked")
 
-	// Sessions: three logins, revoke one, the others live.
+	// Sessions: logins from three browsers show three labelled sessions
+	// with their IP; revoking one kills only it.
+	browsers := []struct{ ua, label string }{
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome 120 on macOS"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox 121 on Windows"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", "Safari 17 on iOS"},
+	}
 	var sessions []map[string]any
-	for range 3 {
-		code, body = s.call("POST", "/auth/token", `{"username":"alice","password":"correct horse battery staple"}`, "")
+	for _, b := range browsers {
+		code, body = s.callAs(b.ua, "POST", "/auth/token", `{"username":"alice","password":"correct horse battery staple"}`, "")
 		want(t, "obtain", code, body, 200, "")
 		sessions = append(sessions, body)
 	}
 	code, body = s.call("GET", "/auth/sessions", "", sessions[0]["access"].(string))
-	if list, _ := body["sessions"].([]any); code != 200 || len(list) != 3 {
+	list, _ := body["sessions"].([]any)
+	if code != 200 || len(list) != 3 {
 		t.Fatalf("sessions: %d %v", code, body)
 	}
-	victim := body["sessions"].([]any)[1].(map[string]any)["id"].(string)
-	code, body = s.call("DELETE", "/auth/sessions/"+victim, "", sessions[0]["access"].(string))
-	want(t, "revoke a session", code, body, 200, "")
-	alive := 0
-	for _, sess := range sessions {
-		if code, _ := s.call("GET", "/api/hello", "", sess["access"].(string)); code == 200 {
-			alive++
+	labels := map[string]string{}
+	for _, item := range list {
+		sess := item.(map[string]any)
+		dev, _ := sess["device"].(map[string]any)
+		if dev == nil || sess["ip"] != "127.0.0.1" {
+			t.Fatalf("session without device or IP: %v", sess)
+		}
+		labels[dev["label"].(string)] = sess["id"].(string)
+	}
+	for _, b := range browsers {
+		if labels[b.label] == "" {
+			t.Fatalf("no session labelled %q: %v", b.label, labels)
 		}
 	}
-	if alive != 2 {
-		t.Fatalf("%d sessions alive after revoking one of 3", alive)
+	victim := labels[browsers[1].label]
+	code, body = s.call("DELETE", "/auth/sessions/"+victim, "", sessions[0]["access"].(string))
+	want(t, "revoke a session", code, body, 200, "")
+	for i, sess := range sessions {
+		code, _ := s.call("GET", "/api/hello", "", sess["access"].(string))
+		if (i == 1) != (code == 401) {
+			t.Fatalf("after revoking the %s session, the %s one answers %d", browsers[1].label, browsers[i].label, code)
+		}
 	}
 
 	// Expire: one's own token, by JWT.

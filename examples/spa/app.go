@@ -74,6 +74,7 @@ func newApp(ctx context.Context, dsn string, insecure bool) (*app, error) {
 		SigningKey: secret,
 		DB:         db,
 		Mode:       ginjwt.TwoCookies,
+		Registry:   ginjwt.RegistryConfig{Devices: true},
 		Cookies:    ginjwt.Cookies{Insecure: insecure},
 	})
 	if err != nil {

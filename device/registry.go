@@ -1,0 +1,259 @@
+package device
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/ginjwt/ginjwt/pipeline"
+	"github.com/ginjwt/ginjwt/registry"
+)
+
+// Options configure a [Registry]. A zero field means its default.
+type Options struct {
+	// OnNewDevice is told when a user logs in from an interlocutor (a
+	// distinct User-Agent) the user has not logged in from before: the
+	// place for "new sign-in" e-mails. It runs in the pipeline, after the
+	// tokens are connected; a slow one slows registration.
+	OnNewDevice func(ctx context.Context, d NewDevice)
+	// Clock tells the time. Default time.Now.
+	Clock func() time.Time
+}
+
+// NewDevice describes a login from an interlocutor new for its user.
+type NewDevice struct {
+	UserID       string
+	SessionID    string
+	Interlocutor Interlocutor
+	Network      *InterlocutorNetwork
+	Time         time.Time
+}
+
+// Registry records the interlocutor and network of every token, next to
+// the token registry and in its database.
+type Registry struct {
+	db     *gorm.DB
+	tokens *registry.Registry
+	opts   Options
+}
+
+// New returns the device registry of tokens, in the token registry's
+// database. It registers an archive hook, so archived tokens take their
+// device connections with them.
+func New(tokens *registry.Registry, opts Options) *Registry {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	d := &Registry{db: tokens.DB(), tokens: tokens, opts: opts}
+	tokens.OnArchive(func(tx *gorm.DB, ids []int64) error {
+		return tx.Where("token_id IN ?", ids).Delete(&TokenInterlocutorConnection{}).Error
+	})
+	return d
+}
+
+func (d *Registry) now() time.Time { return d.opts.Clock().UTC().Truncate(time.Microsecond) }
+
+// ConnectInterlocutor is the pipeline step that records the client and
+// network of the event — from the User-Agent and client IP the request had
+// when the tokens were issued — and connects every token of the event to
+// them. On a login (pipeline.Obtained) from an interlocutor its user has
+// not used before, it calls Options.OnNewDevice. Tokens must be recorded
+// first (registry.RegisterPairs runs before it in the default pipeline).
+// Its method value is a [pipeline.Step]; it is idempotent.
+func (d *Registry) ConnectInterlocutor(ctx context.Context, e *pipeline.Event) error {
+	db := d.db.WithContext(ctx)
+	i := &Interlocutor{Agent: Parse(e.UserAgent)}
+	var n *InterlocutorNetwork
+	if e.ClientIP != "" {
+		n = NewNetwork(e.ClientIP, e.ForwardedFor)
+	}
+	var jtis []string
+	for _, t := range e.Tokens() {
+		jtis = append(jtis, t.ID)
+	}
+	var tokens []registry.Token
+	if err := db.Model(&registry.Token{}).Select("id", "jti", "session_id").Where("jti IN ?", jtis).Find(&tokens).Error; err != nil {
+		return fmt.Errorf("device: look up tokens: %w", err)
+	}
+	if len(tokens) == 0 {
+		return nil
+	}
+	if err := d.record(db, i, n); err != nil {
+		return err
+	}
+	isNew := false
+	if e.Kind == pipeline.Obtained && e.UserID != "" && d.opts.OnNewDevice != nil {
+		used, err := d.usedBefore(db, e.UserID, i.ID)
+		if err != nil {
+			return err
+		}
+		isNew = !used
+	}
+	if _, err := connect(db, i, n, tokens, d.now()); err != nil {
+		return err
+	}
+	if isNew {
+		d.opts.OnNewDevice(ctx, NewDevice{UserID: e.UserID, SessionID: tokens[0].SessionID, Interlocutor: *i, Network: n, Time: e.Time})
+	}
+	return nil
+}
+
+// Connect records interlocutor and network (when not recorded yet: an ID
+// of 0) and connects tokens to them, as the pipeline step does, for tokens
+// an application registered by hand. network may be nil.
+func (d *Registry) Connect(ctx context.Context, interlocutor *Interlocutor, tokens []registry.Token, network *InterlocutorNetwork) ([]TokenInterlocutorConnection, error) {
+	if interlocutor == nil {
+		return nil, errors.New("device: Connect needs an interlocutor")
+	}
+	db := d.db.WithContext(ctx)
+	if err := d.record(db, interlocutor, network); err != nil {
+		return nil, err
+	}
+	return connect(db, interlocutor, network, tokens, d.now())
+}
+
+// record fills the IDs of i and n, inserting them when their hash is new.
+func (d *Registry) record(db *gorm.DB, i *Interlocutor, n *InterlocutorNetwork) error {
+	now := d.now()
+	if i.ID == 0 {
+		if i.Hash == "" {
+			i.Agent = Parse(i.Raw)
+		}
+		i.CreatedAt = now
+		if err := upsertByHash(db, i, i.Hash); err != nil {
+			return fmt.Errorf("device: record interlocutor: %w", err)
+		}
+	}
+	if n != nil && n.ID == 0 {
+		if n.Hash == "" {
+			*n = *NewNetwork(n.IP, nil)
+		}
+		n.CreatedAt = now
+		if err := upsertByHash(db, n, n.Hash); err != nil {
+			return fmt.Errorf("device: record network: %w", err)
+		}
+	}
+	return nil
+}
+
+// upsertByHash inserts row unless a row with its hash exists, and loads the
+// stored row's ID either way.
+func upsertByHash[T any](db *gorm.DB, row *T, hash string) error {
+	res := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "hash"}}, DoNothing: true}).Create(row)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected > 0 {
+		return nil
+	}
+	return db.Where("hash = ?", hash).Take(row).Error
+}
+
+// usedBefore reports whether any token of the user is already connected to
+// the interlocutor.
+func (d *Registry) usedBefore(db *gorm.DB, userID string, interlocutorID int64) (bool, error) {
+	var n int64
+	err := db.Model(&TokenInterlocutorConnection{}).
+		Joins("JOIN ginjwt_token_users ON ginjwt_token_users.token_id = ginjwt_token_interlocutors.token_id").
+		Where("ginjwt_token_users.user_id = ? AND ginjwt_token_interlocutors.interlocutor_id = ?", userID, interlocutorID).
+		Limit(1).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("device: new device: %w", err)
+	}
+	return n > 0, nil
+}
+
+func connect(db *gorm.DB, i *Interlocutor, n *InterlocutorNetwork, tokens []registry.Token, now time.Time) ([]TokenInterlocutorConnection, error) {
+	if len(tokens) == 0 {
+		return nil, nil
+	}
+	rows := make([]TokenInterlocutorConnection, 0, len(tokens))
+	for _, t := range tokens {
+		c := TokenInterlocutorConnection{TokenID: t.ID, InterlocutorID: i.ID, CreatedAt: now}
+		if n != nil {
+			c.NetworkID = &n.ID
+		}
+		rows = append(rows, c)
+	}
+	err := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "token_id"}, {Name: "interlocutor_id"}}, DoNothing: true}).Create(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("device: connect: %w", err)
+	}
+	return rows, nil
+}
+
+// SessionDevice is what the sessions list shows of a session's device: the
+// interlocutor and network of its most recent token.
+type SessionDevice struct {
+	Label        string        `json:"label"`
+	Interlocutor *Interlocutor `json:"interlocutor"`
+	IP           string        `json:"ip"`
+}
+
+// SessionDevices returns the device of each session among sids that the
+// registry knows, keyed by session ID.
+func (d *Registry) SessionDevices(ctx context.Context, sids []string) (map[string]SessionDevice, error) {
+	out := map[string]SessionDevice{}
+	if len(sids) == 0 {
+		return out, nil
+	}
+	type row struct {
+		SessionID      string
+		InterlocutorID int64
+		NetworkID      *int64
+	}
+	var rows []row
+	err := d.db.WithContext(ctx).Table("ginjwt_token_interlocutors").
+		Select("ginjwt_tokens.session_id AS session_id, ginjwt_token_interlocutors.interlocutor_id AS interlocutor_id, ginjwt_token_interlocutors.network_id AS network_id").
+		Joins("JOIN ginjwt_tokens ON ginjwt_tokens.id = ginjwt_token_interlocutors.token_id").
+		Where("ginjwt_tokens.session_id IN ?", sids).
+		Order("ginjwt_token_interlocutors.id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("device: session devices: %w", err)
+	}
+	latest := map[string]row{}
+	var iIDs, nIDs []int64
+	for _, r := range rows {
+		latest[r.SessionID] = r // ordered by ID: the last one wins
+	}
+	for _, r := range latest {
+		iIDs = append(iIDs, r.InterlocutorID)
+		if r.NetworkID != nil {
+			nIDs = append(nIDs, *r.NetworkID)
+		}
+	}
+	var interlocutors []Interlocutor
+	var networks []InterlocutorNetwork
+	if err := d.db.WithContext(ctx).Where("id IN ?", iIDs).Find(&interlocutors).Error; err != nil {
+		return nil, fmt.Errorf("device: session devices: %w", err)
+	}
+	if len(nIDs) > 0 {
+		if err := d.db.WithContext(ctx).Where("id IN ?", nIDs).Find(&networks).Error; err != nil {
+			return nil, fmt.Errorf("device: session devices: %w", err)
+		}
+	}
+	byI := map[int64]*Interlocutor{}
+	for k := range interlocutors {
+		byI[interlocutors[k].ID] = &interlocutors[k]
+	}
+	byN := map[int64]string{}
+	for _, n := range networks {
+		byN[n.ID] = n.IP
+	}
+	for sid, r := range latest {
+		i := byI[r.InterlocutorID]
+		if i == nil {
+			continue
+		}
+		sd := SessionDevice{Label: i.Label(), Interlocutor: i}
+		if r.NetworkID != nil {
+			sd.IP = byN[*r.NetworkID]
+		}
+		out[sid] = sd
+	}
+	return out, nil
+}
