@@ -114,6 +114,13 @@ type Config struct {
 	DB *gorm.DB
 	// Registry configures the token registry: on by default when DB is set.
 	Registry RegistryConfig
+	// Hasher hashes and checks the passwords of the default user store
+	// (built from DB; ignored when Users is set). Default
+	// users.NewHasher(users.DefaultParams, GOMAXPROCS): argon2id at
+	// m=19 MiB, t=2, p=1, at most one hash per CPU at a time, so a flood of
+	// logins queues instead of exhausting memory. For a memory budget:
+	// users.NewHasher(p, users.ConcurrencyFor(p, budget)).
+	Hasher *users.Hasher
 	// Users finds and checks accounts. Default users.NewStore(DB). Required
 	// for the login endpoint; without it only tokens issued by Auth.Login
 	// and parsed by the middleware work.
@@ -139,6 +146,8 @@ type Config struct {
 	MaxBodyBytes int64
 	// Throttle limits failed logins.
 	Throttle Throttle
+	// Cache configures the verified-token cache of access tokens.
+	Cache Cache
 	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
 	// whose X-Forwarded-For and X-Real-IP headers are believed, as gin's
 	// SetTrustedProxies. Default none: the peer address is the client. Mount
@@ -240,8 +249,6 @@ type Auth struct {
 	throttle *throttle
 	proxies  *proxies
 	log      *slog.Logger
-	// noToken is the state of every request that presents no token.
-	noToken *authState
 	// registry and pipeline are nil when the registry is off; devices when
 	// the device registry is.
 	registry *registry.Registry
@@ -249,6 +256,8 @@ type Auth struct {
 	devices  *device.Registry
 	// csrfKey binds CSRF tokens to sessions.
 	csrfKey []byte
+	// cache holds verified access tokens; nil when disabled.
+	cache *tokenCache
 	// refreshPath is the refresh cookie's Path: the part the refresh,
 	// update and logout paths share, below the router Mount was given.
 	refreshPath string
@@ -263,7 +272,6 @@ func New(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a := &Auth{cfg: cfg, users: cfg.Users, log: cfg.Logger}
-	a.noToken = &authState{auth: a, err: ErrTokenMissing}
 	var keys []*signingKey
 	for i, k := range cfg.Keys {
 		sk, err := newSigningKey(k)
@@ -290,6 +298,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	if !cfg.Throttle.Disabled {
 		a.throttle = newThrottle(cfg.Throttle, a.now)
+	}
+	if !cfg.Cache.Disabled {
+		a.cache = newTokenCache(cfg.Cache)
 	}
 	a.events.log = a.log
 	if cfg.DB != nil && !cfg.Registry.Disabled {
@@ -425,6 +436,7 @@ func (c *Config) resolve() error {
 	if c.Throttle.PerIP == 0 {
 		c.Throttle.PerIP = 50
 	}
+	c.Cache.resolve()
 	if c.AuthScheme == "" {
 		c.AuthScheme = "Bearer"
 	}
@@ -437,7 +449,7 @@ func (c *Config) resolve() error {
 		}
 	}
 	if c.Users == nil && c.DB != nil {
-		c.Users = users.NewStore(c.DB)
+		c.Users = users.NewStore(c.DB, users.WithHasher(c.Hasher))
 	}
 
 	if c.Logger == nil {
@@ -523,6 +535,9 @@ func (a *Auth) RemoveKey(id string) error {
 			return fmt.Errorf("ginjwt: RemoveKey: %s", err)
 		}
 		if a.keys.CompareAndSwap(old, next) {
+			if a.cache != nil {
+				a.cache.clear() // tokens the key signed must not pass from the cache
+			}
 			return nil
 		}
 	}

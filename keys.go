@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -70,14 +71,21 @@ type signingKey struct {
 // canSign reports whether the key can sign new tokens.
 func (k *signingKey) canSign() bool { return k.secret != nil || k.priv != nil }
 
+// macState is a pooled HMAC with a buffer for its sum, so checking a
+// signature allocates nothing.
+type macState struct {
+	mac hash.Hash
+	sum []byte
+}
+
 // sign returns the signature of input.
 func (k *signingKey) sign(input []byte) ([]byte, error) {
 	if k.secret != nil {
-		m := k.macs.Get().(hash.Hash)
-		defer k.macs.Put(m)
-		m.Reset()
-		m.Write(input)
-		return m.Sum(nil), nil
+		st := k.macs.Get().(*macState)
+		defer k.macs.Put(st)
+		st.mac.Reset()
+		st.mac.Write(input)
+		return st.mac.Sum(nil), nil
 	}
 	if k.priv == nil {
 		return nil, fmt.Errorf("ginjwt: key %q has no private key", k.id)
@@ -89,14 +97,17 @@ func (k *signingKey) sign(input []byte) ([]byte, error) {
 // are compared in constant time.
 func (k *signingKey) verify(input, sig []byte) bool {
 	if k.secret != nil {
-		m := k.macs.Get().(hash.Hash)
-		defer k.macs.Put(m)
-		m.Reset()
-		m.Write(input)
-		var sum [sha512.Size]byte
-		return hmac.Equal(m.Sum(sum[:0]), sig)
+		st := k.macs.Get().(*macState)
+		defer k.macs.Put(st)
+		st.mac.Reset()
+		st.mac.Write(input)
+		st.sum = st.mac.Sum(st.sum[:0])
+		return hmac.Equal(st.sum, sig)
 	}
-	return k.method.Verify(string(input), sig, k.pub) == nil
+	// The asymmetric methods keep no reference to sig, but take it through
+	// an interface: give them a copy so the caller's buffer stays on its
+	// stack.
+	return k.method.Verify(string(input), bytes.Clone(sig), k.pub) == nil
 }
 
 // newSigningKey validates k and prepares it. The error names the problem.
@@ -119,7 +130,7 @@ func newSigningKey(k Key) (*signingKey, error) {
 		}
 		secret := slices.Clone(k.Secret)
 		sk.secret = secret
-		sk.macs = &sync.Pool{New: func() any { return hmac.New(newHash, secret) }}
+		sk.macs = &sync.Pool{New: func() any { return &macState{mac: hmac.New(newHash, secret), sum: make([]byte, 0, sha512.Size)} }}
 	default:
 		if len(k.Secret) > 0 {
 			return nil, fmt.Errorf("%s takes Private/Public keys, not a Secret", k.Algorithm)

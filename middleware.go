@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,23 +40,50 @@ type stateKey struct{}
 // database query.
 func (a *Auth) Authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		st := a.authenticate(c)
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), stateKey{}, st))
+		rc := &requestContext{Context: c.Request.Context()}
+		rc.state.auth = a
+		rc.state.claims, rc.state.err = a.authenticate(c)
+		c.Request = c.Request.WithContext(rc)
 		c.Next()
 	}
 }
 
-func (a *Auth) authenticate(c *gin.Context) *authState {
+// requestContext is the request's context carrying the authentication
+// outcome: one allocation for both.
+type requestContext struct {
+	context.Context
+	state authState
+}
+
+// Value returns the request's authState for stateKey, and asks the parent
+// context for anything else.
+func (rc *requestContext) Value(key any) any {
+	if key == (stateKey{}) {
+		return &rc.state
+	}
+	return rc.Context.Value(key)
+}
+
+// authenticate returns the verified claims of the request's access token,
+// or why there are none.
+func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 	token, fromCookie, err := a.accessToken(c)
 	if err != nil {
-		return &authState{auth: a, err: err}
+		return nil, err
 	}
 	if token == "" {
-		return a.noToken
+		return nil, ErrTokenMissing
 	}
-	claims, err := a.parse(token)
-	if err == nil {
-		err = requireType(claims, a.authTypes()...)
+	now := a.now()
+	claims, cached := a.cached(token, now)
+	if !cached {
+		claims, err = a.parseAt(token, now)
+		if err == nil {
+			err = requireType(claims, a.authTypes()...)
+		}
+		if err == nil && a.cache != nil {
+			a.cache.put(token, claims, now)
+		}
 	}
 	if err == nil {
 		if _, revoked := a.revoked(claims); revoked {
@@ -66,12 +94,21 @@ func (a *Auth) authenticate(c *gin.Context) *authState {
 		err = a.checkCSRF(c.Request, claims.SessionID)
 	}
 	if err != nil {
-		return &authState{auth: a, err: err}
+		return nil, err
 	}
 	if a.registry != nil {
-		a.registry.Touch(claims.SessionID, a.now())
+		a.registry.Touch(claims.SessionID, now)
 	}
-	return &authState{auth: a, claims: claims}
+	return claims, nil
+}
+
+// cached returns the claims of an access token verified before, from the
+// verified-token cache.
+func (a *Auth) cached(token string, now time.Time) (*Claims, bool) {
+	if a.cache == nil {
+		return nil, false
+	}
+	return a.cache.get(token, now, a.cfg.Leeway)
 }
 
 // authTypes are the token types that authenticate requests.
@@ -88,7 +125,9 @@ func stateFrom(ctx context.Context) *authState {
 }
 
 // ClaimsFrom returns the verified claims of the request's access token; ok
-// is false when the request is not authenticated.
+// is false when the request is not authenticated. The claims are read-only:
+// the verified-token cache shares them between the requests that present
+// the same token.
 func ClaimsFrom(c *gin.Context) (claims *Claims, ok bool) {
 	return ClaimsFromContext(c.Request.Context())
 }

@@ -53,6 +53,7 @@ func (a *Auth) startRegistry() error {
 		QueueSize: cfg.Registry.QueueSize,
 		Logger:    a.log,
 		OnError:   a.registrationFailed,
+		Wrap:      reg.InTx,
 	})
 	if s, ok := a.users.(*users.Store); ok {
 		s.OnCutOff(reg.CutOffInTx)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/ginjwt/ginjwt/pipeline"
 )
@@ -203,7 +204,7 @@ func (c *Claims) marshal() ([]byte, error) {
 // unmarshalClaims decodes a payload into Claims, keeping payload as raw.
 func unmarshalClaims(payload []byte) (*Claims, error) {
 	var w wireClaims
-	if err := json.Unmarshal(payload, &w); err != nil {
+	if err := decodeClaims(payload, &w); err != nil {
 		return nil, withDetail(ErrTokenInvalid, "the payload is not a JSON object of the expected claims")
 	}
 	c := &Claims{
@@ -307,10 +308,15 @@ func (ks *keySet) keyFor(segment string) (*signingKey, error) {
 	return k, nil
 }
 
-// parse verifies token's signature and decodes its claims. It checks the
-// claims with checkClaims; on ErrTokenExpired and ErrTokenNotYetValid it
-// also returns the (authentic) claims, so callers can tell whose token it was.
-func (a *Auth) parse(token string) (*Claims, error) {
+// parse verifies token's signature and decodes its claims, at the time of
+// the configured clock. See parseAt.
+func (a *Auth) parse(token string) (*Claims, error) { return a.parseAt(token, a.now()) }
+
+// parseAt verifies token's signature and decodes its claims, checking them
+// with checkClaims at now; on ErrTokenExpired and ErrTokenNotYetValid it
+// also returns the (authentic) claims, so callers can tell whose token it
+// was. The work is bounded by maxTokenLen whatever the input.
+func (a *Auth) parseAt(token string, now time.Time) (*Claims, error) {
 	if token == "" {
 		return nil, ErrTokenMissing
 	}
@@ -330,15 +336,15 @@ func (a *Auth) parse(token string) (*Claims, error) {
 	if b64.DecodedLen(len(s)) > len(sigBuf) {
 		return nil, withDetail(ErrTokenInvalid, "the signature is too long")
 	}
-	n, err := b64.Decode(sigBuf[:], []byte(s))
+	n, err := b64.Decode(sigBuf[:], bytesOf(s))
 	if err != nil {
 		return nil, withDetail(ErrTokenInvalid, "the signature is not base64url")
 	}
-	if !k.verify([]byte(token[:len(h)+1+len(p)]), sigBuf[:n]) {
+	if !k.verify(bytesOf(token[:len(h)+1+len(p)]), sigBuf[:n]) {
 		return nil, withDetail(ErrTokenInvalid, "the signature does not verify")
 	}
 	payload := make([]byte, b64.DecodedLen(len(p)))
-	n, err = b64.Decode(payload, []byte(p))
+	n, err = b64.Decode(payload, bytesOf(p))
 	if err != nil {
 		return nil, withDetail(ErrTokenInvalid, "the payload is not base64url")
 	}
@@ -346,7 +352,7 @@ func (a *Auth) parse(token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkClaims(c); err != nil {
+	if err := a.checkClaims(c, now); err != nil {
 		if errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenNotYetValid) {
 			return c, err
 		}
@@ -355,9 +361,13 @@ func (a *Auth) parse(token string) (*Claims, error) {
 	return c, nil
 }
 
+// bytesOf views s as bytes without copying, for functions that only read
+// their argument (hashing, base64 decoding).
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 // checkClaims validates the claims of an authentic token against the
-// configuration and the clock, with Config.Leeway on every time.
-func (a *Auth) checkClaims(c *Claims) error {
+// configuration and now, with Config.Leeway on every time.
+func (a *Auth) checkClaims(c *Claims, now time.Time) error {
 	if c.ID == "" || c.SessionID == "" || c.UserID == "" || c.IssuedAt.IsZero() || c.ExpiresAt.IsZero() {
 		return withDetail(ErrTokenInvalid, "a required claim (jti, sid, user_id, iat, exp) is missing")
 	}
@@ -379,7 +389,7 @@ func (a *Auth) checkClaims(c *Claims) error {
 	if len(a.cfg.Audience) > 0 && !slices.ContainsFunc(c.Audience, func(aud string) bool { return slices.Contains(a.cfg.Audience, aud) }) {
 		return withDetail(ErrTokenInvalid, "the token is for another audience")
 	}
-	now, leeway := a.now(), a.cfg.Leeway
+	leeway := a.cfg.Leeway
 	if !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore) {
 		return ErrTokenNotYetValid
 	}
@@ -433,7 +443,7 @@ func trimBearer(header, scheme string) (token string, ok bool, err error) {
 		return "", false, nil
 	}
 	token = strings.TrimLeft(rest, " ")
-	if token == "" || strings.ContainsAny(token, " \t") {
+	if token == "" || strings.IndexByte(token, ' ') >= 0 || strings.IndexByte(token, '\t') >= 0 {
 		return "", true, withDetail(ErrTokenInvalid, "the Authorization header must be \""+scheme+" <token>\"")
 	}
 	return token, true, nil

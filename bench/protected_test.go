@@ -42,21 +42,27 @@ func BenchmarkProtected(b *testing.B) {
 		serve(b, r, bearer("/hello", token), http.StatusOK)
 	})
 	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
-		b.Run("impl=ginjwt-"+alg, func(b *testing.B) {
-			r, token := ginjwtEngine(b, alg, false)
+		for _, seen := range []string{"first", "repeated"} {
+			b.Run("impl=ginjwt-"+alg+"-"+seen, func(b *testing.B) {
+				r, token := ginjwtEngine(b, alg, false, seen == "first")
+				serve(b, r, bearer("/hello", token), http.StatusOK)
+			})
+		}
+	}
+	for _, seen := range []string{"first", "repeated"} {
+		b.Run("impl=ginjwt-HS256-registry-"+seen, func(b *testing.B) {
+			r, token := ginjwtEngine(b, "HS256", true, seen == "first")
 			serve(b, r, bearer("/hello", token), http.StatusOK)
 		})
 	}
-	b.Run("impl=ginjwt-HS256-registry", func(b *testing.B) {
-		r, token := ginjwtEngine(b, "HS256", true)
-		serve(b, r, bearer("/hello", token), http.StatusOK)
-	})
 }
 
 // ginjwtEngine mounts ginjwt with a key of alg, with or without the token
 // registry (on SQLite, with 10,000 revoked sessions in memory, so the check
 // is not against an empty map), and returns the engine and an access token.
-func ginjwtEngine(b *testing.B, alg string, withRegistry bool) (*gin.Engine, string) {
+// firstSeen turns the verified-token cache off, so every request pays for
+// a token never seen before: the signature check and the decode.
+func ginjwtEngine(b *testing.B, alg string, withRegistry, firstSeen bool) (*gin.Engine, string) {
 	b.Helper()
 	key := ginjwt.Key{Algorithm: "HS256", Secret: secret}
 	if alg != "HS256" {
@@ -65,7 +71,7 @@ func ginjwtEngine(b *testing.B, alg string, withRegistry bool) (*gin.Engine, str
 			b.Fatal(err)
 		}
 	}
-	cfg := ginjwt.Config{Keys: []ginjwt.Key{key}, Paths: ginjwt.Paths{Obtain: "-"}}
+	cfg := ginjwt.Config{Keys: []ginjwt.Key{key}, Paths: ginjwt.Paths{Obtain: "-"}, Cache: ginjwt.Cache{Disabled: firstSeen}}
 	if withRegistry {
 		cfg.DB = openSQLite(b)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -39,6 +40,7 @@ type Registry struct {
 	db     *gorm.DB
 	tokens *registry.Registry
 	opts   Options
+	ids    idCache
 }
 
 // New returns the device registry of tokens, in the token registry's
@@ -48,7 +50,7 @@ func New(tokens *registry.Registry, opts Options) *Registry {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	d := &Registry{db: tokens.DB(), tokens: tokens, opts: opts}
+	d := &Registry{db: tokens.DB(), tokens: tokens, opts: opts, ids: newIDCache()}
 	tokens.OnArchive(func(tx *gorm.DB, ids []int64) error {
 		return tx.Where("token_id IN ?", ids).Delete(&TokenInterlocutorConnection{}).Error
 	})
@@ -65,7 +67,7 @@ func (d *Registry) now() time.Time { return d.opts.Clock().UTC().Truncate(time.M
 // first (registry.RegisterPairs runs before it in the default pipeline).
 // Its method value is a [pipeline.Step]; it is idempotent.
 func (d *Registry) ConnectInterlocutor(ctx context.Context, e *pipeline.Event) error {
-	db := d.db.WithContext(ctx)
+	db := d.tokens.Conn(ctx)
 	i := &Interlocutor{Agent: Parse(e.UserAgent)}
 	var n *InterlocutorNetwork
 	if e.ClientIP != "" {
@@ -97,8 +99,10 @@ func (d *Registry) ConnectInterlocutor(ctx context.Context, e *pipeline.Event) e
 		return err
 	}
 	if isNew {
-		d.opts.OnNewDevice(ctx, NewDevice{UserID: e.UserID, SessionID: tokens[0].SessionID, Interlocutor: *i, Network: n, Time: e.Time})
+		nd := NewDevice{UserID: e.UserID, SessionID: tokens[0].SessionID, Interlocutor: *i, Network: n, Time: e.Time}
+		registry.AfterCommit(ctx, func() { d.opts.OnNewDevice(ctx, nd) })
 	}
+	registry.AfterCommit(ctx, func() { d.ids.remember(i, n) })
 	return nil
 }
 
@@ -117,8 +121,10 @@ func (d *Registry) Connect(ctx context.Context, interlocutor *Interlocutor, toke
 }
 
 // record fills the IDs of i and n, inserting them when their hash is new.
+// IDs known from earlier (committed) registrations come from memory.
 func (d *Registry) record(db *gorm.DB, i *Interlocutor, n *InterlocutorNetwork) error {
 	now := d.now()
+	d.ids.recall(i, n)
 	if i.ID == 0 {
 		if i.Hash == "" {
 			i.Agent = Parse(i.Raw)
@@ -256,4 +262,46 @@ func (d *Registry) SessionDevices(ctx context.Context, sids []string) (map[strin
 		out[sid] = sd
 	}
 	return out, nil
+}
+
+// idCache remembers the IDs of interlocutors and networks by hash: a
+// handful of rows serve most logins, and their IDs never change (the
+// archiver keeps them). It is bounded, and emptied when full.
+type idCache struct {
+	mu            sync.Mutex
+	interlocutors map[string]int64
+	networks      map[string]int64
+}
+
+// idCacheSize bounds each map of the cache.
+const idCacheSize = 10_000
+
+func newIDCache() idCache {
+	return idCache{interlocutors: map[string]int64{}, networks: map[string]int64{}}
+}
+
+func (c *idCache) recall(i *Interlocutor, n *InterlocutorNetwork) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i.ID == 0 && i.Hash != "" {
+		i.ID = c.interlocutors[i.Hash]
+	}
+	if n != nil && n.ID == 0 && n.Hash != "" {
+		n.ID = c.networks[n.Hash]
+	}
+}
+
+func (c *idCache) remember(i *Interlocutor, n *InterlocutorNetwork) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.interlocutors) >= idCacheSize {
+		c.interlocutors = map[string]int64{}
+	}
+	if len(c.networks) >= idCacheSize {
+		c.networks = map[string]int64{}
+	}
+	c.interlocutors[i.Hash] = i.ID
+	if n != nil {
+		c.networks[n.Hash] = n.ID
+	}
 }

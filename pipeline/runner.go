@@ -31,6 +31,11 @@ type Options struct {
 	// OnError is told of every final failure, after it is logged. For
 	// example, ginjwt reports it as an event.
 	OnError func(ctx context.Context, e *Event, err error)
+	// Wrap, when set, runs each attempt at an event's steps: ginjwt's
+	// default pipeline runs them in one database transaction
+	// (registry.Registry.InTx), so a login's rows land together. An error
+	// from Wrap is the attempt's error.
+	Wrap func(ctx context.Context, run func(ctx context.Context) error) error
 	// Logger receives failures. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -168,8 +173,16 @@ func (r *Runner) runReported(ctx context.Context, e *Event) {
 // ErrStepPanicked wraps the value a panicking step panicked with.
 var ErrStepPanicked = errors.New("pipeline: step panicked")
 
-// runSteps runs the steps in order, turning a panic into an error.
-func (r *Runner) runSteps(ctx context.Context, e *Event) (err error) {
+// runSteps runs the steps in order, inside Options.Wrap when set.
+func (r *Runner) runSteps(ctx context.Context, e *Event) error {
+	if r.opts.Wrap == nil {
+		return r.steps1(ctx, e)
+	}
+	return r.opts.Wrap(ctx, func(ctx context.Context) error { return r.steps1(ctx, e) })
+}
+
+// steps1 runs the steps once, in order, turning a panic into an error.
+func (r *Runner) steps1(ctx context.Context, e *Event) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v\n%s", ErrStepPanicked, p, debug.Stack())

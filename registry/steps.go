@@ -12,10 +12,15 @@ import (
 )
 
 // RegisterPairs is the pipeline step that records the event's tokens with
-// their parent links. It is idempotent: a token already recorded (by an
-// earlier step, a retry, or the refresh that rotated it) is left as it is.
-// Its method value is a [pipeline.Step].
+// their parent links, in the registration transaction of ctx (see InTx) or
+// one of its own. It is idempotent: a token already recorded (by an earlier
+// step, a retry, or the refresh that rotated it) is left as it is. Its
+// method value is a [pipeline.Step].
 func (r *Registry) RegisterPairs(ctx context.Context, e *pipeline.Event) error {
+	if inTx(ctx) {
+		_, err := register(r.Conn(ctx), e.Pairs, r.now())
+		return err
+	}
 	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		_, err := register(tx, e.Pairs, r.now())
 		return err
@@ -29,53 +34,26 @@ func (r *Registry) ConnectUser(ctx context.Context, e *pipeline.Event) error {
 	if e.UserID == "" {
 		return nil
 	}
-	ids, err := tokenIDs(r.db.WithContext(ctx), e.Tokens())
-	if err != nil {
-		return err
-	}
-	return connectUser(r.db.WithContext(ctx), ids, e.UserID, r.now())
-}
-
-// recorded is what register needs to know of a token already recorded.
-type recorded struct {
-	id       int64
-	parentID *int64
-}
-
-// lookup returns the recorded tokens among tokens, by jti.
-func lookup(db *gorm.DB, tokens []pipeline.Token) (map[string]recorded, error) {
+	tokens := e.Tokens()
 	jtis := make([]string, 0, len(tokens))
 	for _, t := range tokens {
 		jtis = append(jtis, t.ID)
 	}
-	var found []Token
-	if err := db.Select("id", "jti", "parent_id").Where("jti IN ?", jtis).Find(&found).Error; err != nil {
-		return nil, fmt.Errorf("registry: look up tokens: %w", err)
-	}
-	out := make(map[string]recorded, len(found))
-	for _, t := range found {
-		out[t.JTI] = recorded{id: t.ID, parentID: t.ParentID}
-	}
-	return out, nil
-}
-
-// tokenIDs maps the jtis of tokens to registry IDs.
-func tokenIDs(db *gorm.DB, tokens []pipeline.Token) (map[string]int64, error) {
-	found, err := lookup(db, tokens)
+	// One statement: the IDs come from the tokens table itself.
+	err := r.Conn(ctx).Exec(`INSERT INTO ginjwt_token_users (token_id, user_id, created_at)
+		SELECT id, ?, ? FROM ginjwt_tokens WHERE jti IN ? ON CONFLICT (token_id, user_id) DO NOTHING`,
+		e.UserID, r.now(), jtis).Error
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("registry: connect user: %w", err)
 	}
-	ids := make(map[string]int64, len(found))
-	for jti, r := range found {
-		ids[jti] = r.id
-	}
-	return ids, nil
+	return nil
 }
 
 // register records the tokens of pairs, each after its parent whatever the
 // order of the pairs, and returns their registry IDs by jti. A token
 // recorded earlier without its parent (by Record, or by a refresh that came
-// before its registration) gets the link now.
+// before its registration) gets the link now. A fresh login costs one
+// INSERT per token: nothing is looked up first.
 func register(tx *gorm.DB, pairs []pipeline.Pair, now time.Time) (map[string]int64, error) {
 	e := pipeline.Event{Pairs: pairs}
 	tokens := e.Tokens()
@@ -85,17 +63,10 @@ func register(tx *gorm.DB, pairs []pipeline.Pair, now time.Time) (map[string]int
 			parentOf[p.Child.ID] = p.Parent.ID
 		}
 	}
-	found, err := lookup(tx, tokens)
-	if err != nil {
-		return nil, err
-	}
 	ids := make(map[string]int64, len(tokens))
-	for jti, r := range found {
-		ids[jti] = r.id
-	}
 	// Record parents before children: each pass records the tokens whose
-	// parent is recorded (or not part of the event); a pass that records
-	// nothing would mean a cycle, which jtis cannot form.
+	// parent is recorded (every parent is one of the event's tokens); a
+	// pass that records nothing would mean a cycle, which jtis cannot form.
 	pending := tokens
 	for len(pending) > 0 {
 		var later []pipeline.Token
@@ -106,15 +77,7 @@ func register(tx *gorm.DB, pairs []pipeline.Pair, now time.Time) (map[string]int
 				later = append(later, t)
 				continue
 			}
-			if r, ok := found[t.ID]; ok {
-				if r.parentID == nil && parentKnown && parentID != r.id {
-					if err := tx.Model(&Token{}).Where("id = ? AND parent_id IS NULL", r.id).Update("parent_id", parentID).Error; err != nil {
-						return nil, fmt.Errorf("registry: link token: %w", err)
-					}
-				}
-				continue
-			}
-			id, err := insertToken(tx, t, parentID, parentKnown, now)
+			id, err := recordToken(tx, t, parentID, parentKnown, now)
 			if err != nil {
 				return nil, err
 			}
@@ -128,9 +91,23 @@ func register(tx *gorm.DB, pairs []pipeline.Pair, now time.Time) (map[string]int
 	return ids, nil
 }
 
-// insertToken records one token, returning its ID, or the ID of the row
-// someone else recorded meanwhile.
-func insertToken(tx *gorm.DB, t pipeline.Token, parentID int64, hasParent bool, now time.Time) (int64, error) {
+// recordToken inserts one token, or, when it is recorded already, links
+// it to its parent if it has none yet; it returns the token's ID.
+func recordToken(tx *gorm.DB, t pipeline.Token, parentID int64, hasParent bool, now time.Time) (int64, error) {
+	id, inserted, err := insertToken(tx, t, parentID, hasParent, now)
+	if err != nil || inserted || !hasParent {
+		return id, err
+	}
+	err = tx.Model(&Token{}).Where("id = ? AND parent_id IS NULL AND id <> ?", id, parentID).Update("parent_id", parentID).Error
+	if err != nil {
+		return 0, fmt.Errorf("registry: link token: %w", err)
+	}
+	return id, nil
+}
+
+// insertToken records one token, returning its ID and true, or the ID of
+// the row recorded before and false.
+func insertToken(tx *gorm.DB, t pipeline.Token, parentID int64, hasParent bool, now time.Time) (int64, bool, error) {
 	row := Token{
 		JTI: t.ID, Type: t.Type, SessionID: t.SessionID,
 		IssuedAt: dbTime(t.IssuedAt), ExpiresAt: dbTime(t.ExpiresAt), CreatedAt: now,
@@ -140,16 +117,16 @@ func insertToken(tx *gorm.DB, t pipeline.Token, parentID int64, hasParent bool, 
 	}
 	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "jti"}}, DoNothing: true}).Create(&row)
 	if res.Error != nil {
-		return 0, fmt.Errorf("registry: record token: %w", res.Error)
+		return 0, false, fmt.Errorf("registry: record token: %w", res.Error)
 	}
 	if res.RowsAffected > 0 {
-		return row.ID, nil
+		return row.ID, true, nil
 	}
 	var existing Token
 	if err := tx.Select("id").Where("jti = ?", t.ID).Take(&existing).Error; err != nil {
-		return 0, fmt.Errorf("registry: record token: %w", err)
+		return 0, false, fmt.Errorf("registry: record token: %w", err)
 	}
-	return existing.ID, nil
+	return existing.ID, false, nil
 }
 
 // connectUser connects the tokens with these IDs to a user.

@@ -113,3 +113,12 @@ func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
 		return nil, fmt.Errorf("users: waiting to hash: %w", ctx.Err())
 	}
 }
+
+// ConcurrencyFor is how many hashes with p fit in memoryBudget bytes, at
+// least one: the maxConcurrent of a Hasher whose hashing must never use
+// more memory than the budget, whatever the number of logins waiting.
+// With the default parameters (19 MiB a hash) a 64 MiB budget allows 3.
+func ConcurrencyFor(p Params, memoryBudget int64) int {
+	per := int64(p.WithDefaults().Memory) * 1024
+	return int(max(1, memoryBudget/per))
+}

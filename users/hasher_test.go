@@ -234,3 +234,21 @@ func TestHasherContextAlreadyDone(t *testing.T) {
 		t.Fatalf("hashed %d times with a canceled context", calls)
 	}
 }
+
+func TestConcurrencyFor(t *testing.T) {
+	cases := []struct {
+		p      Params
+		budget int64
+		want   int
+	}{
+		{DefaultParams, 64 << 20, 3},
+		{DefaultParams, 1, 1},
+		{Params{}, 190 << 20, 10},
+		{Params{Memory: 64}, 1 << 20, 16},
+	}
+	for _, tc := range cases {
+		if got := ConcurrencyFor(tc.p, tc.budget); got != tc.want {
+			t.Errorf("ConcurrencyFor(%+v, %d) = %d, want %d", tc.p, tc.budget, got, tc.want)
+		}
+	}
+}

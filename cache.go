@@ -1,0 +1,148 @@
+package ginjwt
+
+import (
+	"sync"
+	"time"
+)
+
+// Cache configures the verified-token cache: the exact token string of an
+// access token that passed every check → its claims, so a client that
+// presents the same token again costs a map lookup instead of a signature
+// check and a decode. Revocation is still checked on every request, in
+// memory. An entry never outlives its token's exp, and the cache is emptied
+// when a key is removed.
+type Cache struct {
+	// Disabled turns the cache off.
+	Disabled bool
+	// MaxEntries bounds the tokens kept. Default 10,000.
+	MaxEntries int
+	// MaxBytes bounds the memory of the kept tokens and their payloads,
+	// approximately. Default 16 MiB.
+	MaxBytes int64
+}
+
+func (c *Cache) resolve() {
+	if c.MaxEntries <= 0 {
+		c.MaxEntries = 10_000
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 16 << 20
+	}
+}
+
+const cacheShards = 16
+
+// entryOverhead approximates what an entry costs beyond its token and
+// payload bytes: the map slot and the Claims.
+const entryOverhead = 256
+
+// tokenCache is the verified-token cache, sharded to keep lock contention
+// off the hot path. Each shard holds its share of the bounds.
+type tokenCache struct {
+	shards     [cacheShards]cacheShard
+	maxEntries int
+	maxBytes   int64
+}
+
+type cacheShard struct {
+	mu      sync.RWMutex
+	entries map[string]*Claims
+	bytes   int64
+}
+
+func newTokenCache(cfg Cache) *tokenCache {
+	c := &tokenCache{maxEntries: max(1, cfg.MaxEntries/cacheShards), maxBytes: max(1, cfg.MaxBytes/cacheShards)}
+	for i := range c.shards {
+		c.shards[i].entries = map[string]*Claims{}
+	}
+	return c
+}
+
+// shard picks a shard from the token's last characters: the signature's,
+// which differ between any two tokens.
+func (c *tokenCache) shard(token string) *cacheShard {
+	n := len(token)
+	return &c.shards[(token[n-1]^token[n-2]^token[n-3]^token[n/2])%cacheShards]
+}
+
+// get returns the claims of token if they are cached and unexpired at now
+// (with leeway).
+func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Claims, bool) {
+	if len(token) < 8 {
+		return nil, false
+	}
+	s := c.shard(token)
+	s.mu.RLock()
+	claims := s.entries[token]
+	s.mu.RUnlock()
+	if claims == nil || !now.Before(claims.ExpiresAt.Add(leeway)) {
+		return nil, false
+	}
+	return claims, true
+}
+
+// put keeps the claims of a token that passed every check, making room by
+// dropping expired entries first, then arbitrary ones.
+func (c *tokenCache) put(token string, claims *Claims, now time.Time) {
+	if len(token) < 8 {
+		return
+	}
+	size := int64(len(token) + len(claims.raw) + entryOverhead)
+	s := c.shard(token)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.entries[token]; ok {
+		return
+	}
+	if len(s.entries) >= c.maxEntries || s.bytes+size > c.maxBytes {
+		s.evict(now, c.maxEntries, c.maxBytes-size)
+	}
+	s.entries[token] = claims
+	s.bytes += size
+}
+
+// evict drops expired entries, then arbitrary ones (map order), until the
+// shard holds fewer than maxEntries and at most maxBytes; it drops at least
+// an eighth of a full shard, so evictions are rare. Callers hold mu.
+func (s *cacheShard) evict(now time.Time, maxEntries int, maxBytes int64) {
+	drop := func(token string, claims *Claims) {
+		delete(s.entries, token)
+		s.bytes -= int64(len(token) + len(claims.raw) + entryOverhead)
+	}
+	for token, claims := range s.entries {
+		if !now.Before(claims.ExpiresAt) {
+			drop(token, claims)
+		}
+	}
+	target := min(maxEntries-1, maxEntries-maxEntries/8)
+	for token, claims := range s.entries {
+		if len(s.entries) <= target && s.bytes <= maxBytes {
+			break
+		}
+		drop(token, claims)
+	}
+}
+
+// clear empties the cache: a key was removed, so cached tokens it signed
+// must be verified again (and fail).
+func (c *tokenCache) clear() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.entries = map[string]*Claims{}
+		s.bytes = 0
+		s.mu.Unlock()
+	}
+}
+
+// len is the number of cached tokens, for tests.
+func (c *tokenCache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.entries)
+		s.mu.RUnlock()
+	}
+	return n
+}

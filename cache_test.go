@@ -1,0 +1,90 @@
+package ginjwt
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestCacheServesRepeatedTokens(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	h.user("alice")
+	p := h.login("alice")
+	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
+	if n := h.auth.cache.len(); n != 1 {
+		t.Fatalf("%d cached tokens after one request, want 1", n)
+	}
+	first, ok := h.auth.cache.get(p.Access, h.clock.Now(), 0)
+	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
+	second, _ := h.auth.cache.get(p.Access, h.clock.Now(), 0)
+	if !ok || first != second {
+		t.Fatal("the second request did not use the cached claims")
+	}
+	// Revocation is checked on every request, cached or not.
+	wantStatus(t, h.do(req{path: "/auth/token/logout", json: refreshBody(p.Refresh)}), 200)
+	wantError(t, h.do(req{path: "/api/hello", bearer: p.Access}), 401, "token_revoked")
+	// An entry never outlives the token.
+	q := h.login("alice")
+	wantStatus(t, h.do(req{path: "/api/hello", bearer: q.Access}), 200)
+	h.clock.Advance(5 * time.Minute)
+	wantError(t, h.do(req{path: "/api/hello", bearer: q.Access}), 401, "token_expired")
+	// Refresh tokens are never cached as access tokens.
+	wantError(t, h.do(req{path: "/api/hello", bearer: q.Refresh}), 401, "token_type_invalid")
+	wantError(t, h.do(req{path: "/api/hello", bearer: q.Refresh}), 401, "token_type_invalid")
+}
+
+func TestCacheFlushedWhenAKeyIsRemoved(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	h.user("alice")
+	p := h.login("alice")
+	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
+	old := h.auth.KeyIDs()[0]
+	next, _ := GenerateKey("HS256")
+	if err := h.auth.RotateKey(next); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
+	if err := h.auth.RemoveKey(old); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.auth.cache.len(); n != 0 {
+		t.Fatalf("%d tokens still cached after RemoveKey", n)
+	}
+	wantError(t, h.do(req{path: "/api/hello", bearer: p.Access}), 401, "token_invalid")
+}
+
+func TestCacheBounds(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	c := newTokenCache(Cache{MaxEntries: 160, MaxBytes: 1 << 30})
+	claims := &Claims{ExpiresAt: clk.Now().Add(time.Hour), raw: make([]byte, 100)}
+	for i := range 10_000 {
+		c.put(fmt.Sprintf("token-%08d-signature", i), claims, clk.Now())
+	}
+	if n := c.len(); n > 160 || n < 100 {
+		t.Fatalf("%d entries, want at most 160 (and not emptied)", n)
+	}
+	small := newTokenCache(Cache{MaxEntries: 1 << 20, MaxBytes: 16 * 4096})
+	for i := range 10_000 {
+		small.put(fmt.Sprintf("token-%08d-signature", i), claims, clk.Now())
+	}
+	var bytes int64
+	for i := range small.shards {
+		bytes += small.shards[i].bytes
+	}
+	if bytes > 16*4096 {
+		t.Fatalf("%d bytes cached, want at most %d", bytes, 16*4096)
+	}
+	// Expired entries go first.
+	e := newTokenCache(Cache{MaxEntries: 16, MaxBytes: 1 << 30})
+	expired := &Claims{ExpiresAt: clk.Now().Add(-time.Second)}
+	for i := range 16 {
+		e.put(fmt.Sprintf("old-token-%04d", i), expired, clk.Now())
+	}
+	e.put("fresh-token-0001", claims, clk.Now())
+	if _, ok := e.get("fresh-token-0001", clk.Now(), 0); !ok {
+		t.Fatal("the fresh token was not kept")
+	}
+}

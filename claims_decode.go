@@ -1,0 +1,475 @@
+package ginjwt
+
+import (
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// decodeClaims reads a token payload into w without reflection: the hot
+// path of every first-seen token. It accepts what encoding/json accepts
+// for wireClaims — any key order, unknown keys of any shape, null for a
+// claim — and is stricter in three ways a token ginjwt signed never meets:
+// invalid UTF-8, nesting deeper than maxDepth, and a number where a string
+// is due are errors. A key given twice keeps its last value, as with
+// encoding/json.
+//
+// Strings without escapes are not copied: they point into payload, which
+// the parsed Claims keep (Claims.raw) and nothing writes to again.
+func decodeClaims(payload []byte, w *wireClaims) error {
+	d := decoder{buf: payload}
+	d.space()
+	if !d.eat('{') {
+		return errNotObject
+	}
+	d.space()
+	if d.eat('}') {
+		return d.end()
+	}
+	for {
+		d.space()
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.space()
+		if !d.eat(':') {
+			return errSyntax
+		}
+		d.space()
+		if err := d.claim(key, w); err != nil {
+			return err
+		}
+		d.space()
+		if d.eat(',') {
+			continue
+		}
+		if d.eat('}') {
+			return d.end()
+		}
+		return errSyntax
+	}
+}
+
+var (
+	errNotObject = errors.New("payload is not a JSON object")
+	errSyntax    = errors.New("payload is not valid JSON")
+	errType      = errors.New("a claim has the wrong type")
+)
+
+// maxDepth bounds the nesting of unknown claims a payload may carry.
+const maxDepth = 32
+
+type decoder struct {
+	buf []byte
+	i   int
+}
+
+func (d *decoder) space() {
+	for d.i < len(d.buf) {
+		switch d.buf[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) eat(c byte) bool {
+	if d.i < len(d.buf) && d.buf[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// end accepts only white space after the object.
+func (d *decoder) end() error {
+	d.space()
+	if d.i != len(d.buf) {
+		return errSyntax
+	}
+	return nil
+}
+
+// null consumes a null literal, reporting whether there was one.
+func (d *decoder) null() bool {
+	if len(d.buf)-d.i >= 4 && string(d.buf[d.i:d.i+4]) == "null" {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+// claim reads the value of key into w, or skips it when the key is not
+// one of wireClaims'.
+func (d *decoder) claim(key string, w *wireClaims) error {
+	var err error
+	switch key {
+	case "jti":
+		err = d.strInto(&w.JTI)
+	case "sid":
+		err = d.strInto(&w.SID)
+	case "token_type":
+		var s string
+		if !d.null() {
+			if s, err = d.str(); err == nil {
+				w.Type = TokenType(s)
+			}
+		}
+	case "iat":
+		err = d.numInto(&w.IAT)
+	case "exp":
+		err = d.numInto(&w.EXP)
+	case "nbf":
+		err = d.numInto(&w.NBF)
+	case "refresh_exp":
+		err = d.numInto(&w.RefreshEXP)
+	case "iss":
+		err = d.strInto(&w.ISS)
+	case "sub":
+		err = d.strInto(&w.SUB)
+	case "user_id":
+		err = d.strInto(&w.UserID)
+	case "username":
+		err = d.strInto(&w.Username)
+	case "aud":
+		if d.i < len(d.buf) && d.buf[d.i] == '"' {
+			var s string
+			if s, err = d.str(); err == nil {
+				w.AUD = audience{s}
+			}
+		} else {
+			var list []string
+			if list, err = d.strings(); err == nil {
+				w.AUD = list
+			}
+		}
+	case "perms":
+		var list []string
+		if list, err = d.strings(); err == nil {
+			w.Perms = list
+		}
+	case "staff":
+		err = d.boolInto(&w.Staff)
+	case "superuser":
+		err = d.boolInto(&w.Superuser)
+	default:
+		err = d.skip(0)
+	}
+	return err
+}
+
+func (d *decoder) strInto(dst *string) error {
+	if d.null() {
+		return nil
+	}
+	s, err := d.str()
+	if err == nil {
+		*dst = s
+	}
+	return err
+}
+
+func (d *decoder) boolInto(dst *bool) error {
+	switch {
+	case d.null():
+	case len(d.buf)-d.i >= 4 && string(d.buf[d.i:d.i+4]) == "true":
+		d.i += 4
+		*dst = true
+	case len(d.buf)-d.i >= 5 && string(d.buf[d.i:d.i+5]) == "false":
+		d.i += 5
+		*dst = false
+	default:
+		return errType
+	}
+	return nil
+}
+
+func (d *decoder) numInto(dst *float64) error {
+	if d.null() {
+		return nil
+	}
+	start := d.i
+	if err := d.number(); err != nil {
+		return err
+	}
+	f, err := strconv.ParseFloat(unsafe.String(&d.buf[start], d.i-start), 64)
+	if err != nil {
+		return errType // out of range for a float64
+	}
+	*dst = f
+	return nil
+}
+
+// number consumes a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *decoder) number() error {
+	d.eat('-')
+	switch {
+	case d.eat('0'):
+	case d.i < len(d.buf) && d.buf[d.i] >= '1' && d.buf[d.i] <= '9':
+		d.digits()
+	default:
+		return errType
+	}
+	if d.eat('.') {
+		if d.digits() == 0 {
+			return errSyntax
+		}
+	}
+	if d.i < len(d.buf) && (d.buf[d.i] == 'e' || d.buf[d.i] == 'E') {
+		d.i++
+		if !d.eat('+') {
+			d.eat('-')
+		}
+		if d.digits() == 0 {
+			return errSyntax
+		}
+	}
+	return nil
+}
+
+func (d *decoder) digits() int {
+	start := d.i
+	for d.i < len(d.buf) && d.buf[d.i] >= '0' && d.buf[d.i] <= '9' {
+		d.i++
+	}
+	return d.i - start
+}
+
+// strings reads an array of strings, or null (a nil slice).
+func (d *decoder) strings() ([]string, error) {
+	if d.null() {
+		return nil, nil
+	}
+	if !d.eat('[') {
+		return nil, errType
+	}
+	out := []string{}
+	d.space()
+	if d.eat(']') {
+		return out, nil
+	}
+	for {
+		d.space()
+		s := ""
+		if !d.null() {
+			var err error
+			if s, err = d.str(); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, s)
+		d.space()
+		if d.eat(',') {
+			continue
+		}
+		if d.eat(']') {
+			return out, nil
+		}
+		return nil, errSyntax
+	}
+}
+
+// str reads a JSON string. Without escapes it shares the buffer's bytes.
+func (d *decoder) str() (string, error) {
+	if !d.eat('"') {
+		return "", errType
+	}
+	start := d.i
+	for d.i < len(d.buf) {
+		c := d.buf[d.i]
+		switch {
+		case c == '"':
+			raw := d.buf[start:d.i]
+			d.i++
+			if !utf8.Valid(raw) {
+				return "", errSyntax
+			}
+			if len(raw) == 0 {
+				return "", nil
+			}
+			return unsafe.String(&raw[0], len(raw)), nil
+		case c == '\\':
+			return d.unescape(start)
+		case c < 0x20:
+			return "", errSyntax
+		}
+		d.i++
+	}
+	return "", errSyntax
+}
+
+// unescape finishes a string that has escapes, from its start, into a new
+// string. Lone surrogates become U+FFFD, as encoding/json has them.
+func (d *decoder) unescape(start int) (string, error) {
+	out := make([]byte, 0, d.i-start+16)
+	out = append(out, d.buf[start:d.i]...)
+	for d.i < len(d.buf) {
+		c := d.buf[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			if !utf8.Valid(out) {
+				return "", errSyntax
+			}
+			return string(out), nil
+		case c < 0x20:
+			return "", errSyntax
+		case c != '\\':
+			out = append(out, c)
+			d.i++
+			continue
+		}
+		d.i++
+		if d.i >= len(d.buf) {
+			return "", errSyntax
+		}
+		esc := d.buf[d.i]
+		d.i++
+		switch esc {
+		case '"', '\\', '/':
+			out = append(out, esc)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", errSyntax
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if len(d.buf)-d.i >= 6 && d.buf[d.i] == '\\' && d.buf[d.i+1] == 'u' {
+					save := d.i
+					d.i += 2
+					if second, ok := d.hex4(); ok {
+						r2 = second
+					} else {
+						d.i = save
+					}
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					r = dec
+				} else {
+					if r2 >= 0 {
+						d.i -= 6 // the second escape stands on its own
+					}
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", errSyntax
+		}
+	}
+	return "", errSyntax
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if len(d.buf)-d.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.buf[d.i : d.i+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	d.i += 4
+	return r, true
+}
+
+// skip consumes any JSON value, checking its syntax, at most maxDepth deep.
+func (d *decoder) skip(depth int) error {
+	if depth > maxDepth {
+		return errSyntax
+	}
+	if d.i >= len(d.buf) {
+		return errSyntax
+	}
+	switch c := d.buf[d.i]; {
+	case c == '"':
+		_, err := d.str()
+		return err
+	case c == '{':
+		d.i++
+		d.space()
+		if d.eat('}') {
+			return nil
+		}
+		for {
+			d.space()
+			if _, err := d.str(); err != nil {
+				return errSyntax
+			}
+			d.space()
+			if !d.eat(':') {
+				return errSyntax
+			}
+			d.space()
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			d.space()
+			if d.eat(',') {
+				continue
+			}
+			if d.eat('}') {
+				return nil
+			}
+			return errSyntax
+		}
+	case c == '[':
+		d.i++
+		d.space()
+		if d.eat(']') {
+			return nil
+		}
+		for {
+			d.space()
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			d.space()
+			if d.eat(',') {
+				continue
+			}
+			if d.eat(']') {
+				return nil
+			}
+			return errSyntax
+		}
+	case c == 't' || c == 'f':
+		var b bool
+		return d.boolInto(&b)
+	case c == 'n':
+		if d.null() {
+			return nil
+		}
+		return errSyntax
+	default:
+		if err := d.number(); err != nil {
+			return errSyntax
+		}
+		return nil
+	}
+}

@@ -1,0 +1,98 @@
+package ginjwt
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+)
+
+// oracleClaims decodes a payload with encoding/json, key by key in order
+// as its struct decoding does, but matching keys exactly as decodeClaims
+// does (encoding/json alone would also match "JTI").
+func oracleClaims(payload []byte) (wireClaims, error) {
+	var w wireClaims
+	if err := json.Unmarshal(payload, new(map[string]json.RawMessage)); err != nil {
+		return w, err // not an object, or not JSON at all
+	}
+	if bytes.Equal(bytes.TrimSpace(payload), []byte("null")) {
+		return w, errNotObject
+	}
+	fields := map[string]any{
+		"jti": &w.JTI, "sid": &w.SID, "token_type": &w.Type, "iat": &w.IAT, "exp": &w.EXP, "nbf": &w.NBF,
+		"refresh_exp": &w.RefreshEXP, "iss": &w.ISS, "sub": &w.SUB, "aud": &w.AUD, "user_id": &w.UserID,
+		"username": &w.Username, "perms": &w.Perms, "staff": &w.Staff, "superuser": &w.Superuser,
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if _, err := dec.Token(); err != nil { // {
+		return w, err
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return w, err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return w, err
+		}
+		if dst, ok := fields[key.(string)]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return w, err
+			}
+		}
+	}
+	return w, nil
+}
+
+var claimSeeds = []string{
+	`{"jti":"j","sid":"s","token_type":"access","iat":1800000000.123,"exp":1800000300,"nbf":1800000000,"sub":"u","user_id":"u","username":"alice","perms":["a","b"],"staff":true}`,
+	`{"aud":"api","iss":"https://x","superuser":false,"perms":[],"extra":{"nested":[1,2,{"a":null}],"s":"\u00e9\ud83d\ude00"}}`,
+	`{"aud":["a","b"],"perms":null,"jti":null,"exp":1e3,"refresh_exp":-0.5E-2}`,
+	` { "username" : "esc\"aped\\\/\b\f\n\r\t" , "jti":"\ud800x" } `,
+	`{"jti":"a","jti":"b","token_type":"access","token_type":null}`,
+	`{"perms":["a",null]}`,
+	`{}`, `[]`, `null`, `{"jti":5}`, `{"exp":"5"}`, `{"staff":1}`, `{"jti":"a"} x`, `{"a":}`, `{"a":01}`, `{"a":1.}`, `{"a":tru}`,
+	`{"JTI":"upper"}`, "{\"jti\":\"ctl\x01\"}", `{"aud":[1]}`, `{"exp":1e400}`,
+}
+
+func TestDecodeClaimsMatchesEncodingJSON(t *testing.T) {
+	for _, seed := range claimSeeds {
+		checkAgainstOracle(t, []byte(seed))
+	}
+}
+
+func FuzzDecodeClaims(f *testing.F) {
+	for _, seed := range claimSeeds {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		checkAgainstOracle(t, payload)
+	})
+}
+
+// checkAgainstOracle: decodeClaims never accepts what encoding/json refuses,
+// and on valid UTF-8 within the depth bound decodes exactly what it does.
+func checkAgainstOracle(t *testing.T, payload []byte) {
+	t.Helper()
+	var got wireClaims
+	err := decodeClaims(bytes.Clone(payload), &got)
+	want, werr := oracleClaims(payload)
+	if werr != nil {
+		if err == nil {
+			t.Fatalf("%q: accepted what encoding/json refuses (%v): %+v", payload, werr, got)
+		}
+		return
+	}
+	strict := !utf8.Valid(payload) || bytes.Count(payload, []byte("["))+bytes.Count(payload, []byte("{")) > maxDepth
+	if err != nil {
+		if !strict {
+			t.Fatalf("%q: refused (%v) what encoding/json decodes: %+v", payload, err, want)
+		}
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q:\n got %+v\nwant %+v", payload, got, want)
+	}
+}
