@@ -46,14 +46,22 @@ type tokenCache struct {
 
 type cacheShard struct {
 	mu      sync.RWMutex
-	entries map[string]*Claims
+	entries map[string]*cacheEntry
 	bytes   int64
+}
+
+// cacheEntry is a verified token's claims and the key that verified it: an
+// entry counts only while that key is still in the set, so a request that
+// raced with RemoveKey cannot leave a token of the removed key behind.
+type cacheEntry struct {
+	claims *Claims
+	key    *signingKey
 }
 
 func newTokenCache(cfg Cache) *tokenCache {
 	c := &tokenCache{maxEntries: max(1, cfg.MaxEntries/cacheShards), maxBytes: max(1, cfg.MaxBytes/cacheShards)}
 	for i := range c.shards {
-		c.shards[i].entries = map[string]*Claims{}
+		c.shards[i].entries = map[string]*cacheEntry{}
 	}
 	return c
 }
@@ -65,25 +73,26 @@ func (c *tokenCache) shard(token string) *cacheShard {
 	return &c.shards[(token[n-1]^token[n-2]^token[n-3]^token[n/2])%cacheShards]
 }
 
-// get returns the claims of token if they are cached and unexpired at now
-// (with leeway).
-func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Claims, bool) {
+// get returns the claims of token if they are cached, unexpired at now
+// (with leeway), and verified by a key of keys.
+func (c *tokenCache) get(token string, now time.Time, leeway time.Duration, keys *keySet) (*Claims, bool) {
 	if len(token) < 8 {
 		return nil, false
 	}
 	s := c.shard(token)
 	s.mu.RLock()
-	claims := s.entries[token]
+	e := s.entries[token]
 	s.mu.RUnlock()
-	if claims == nil || !now.Before(claims.ExpiresAt.Add(leeway)) {
+	if e == nil || !now.Before(e.claims.ExpiresAt.Add(leeway)) || keys.byID[e.key.id] != e.key {
 		return nil, false
 	}
-	return claims, true
+	return e.claims, true
 }
 
-// put keeps the claims of a token that passed every check, making room by
-// dropping expired entries first, then arbitrary ones.
-func (c *tokenCache) put(token string, claims *Claims, now time.Time) {
+// put keeps the claims of a token that passed every check, and the key
+// that verified it, making room by dropping expired entries first, then
+// arbitrary ones.
+func (c *tokenCache) put(token string, claims *Claims, key *signingKey, now time.Time) {
 	if len(token) < 8 {
 		return
 	}
@@ -97,7 +106,7 @@ func (c *tokenCache) put(token string, claims *Claims, now time.Time) {
 	if len(s.entries) >= c.maxEntries || s.bytes+size > c.maxBytes {
 		s.evict(now, c.maxEntries, c.maxBytes-size)
 	}
-	s.entries[token] = claims
+	s.entries[token] = &cacheEntry{claims: claims, key: key}
 	s.bytes += size
 }
 
@@ -105,21 +114,21 @@ func (c *tokenCache) put(token string, claims *Claims, now time.Time) {
 // shard holds fewer than maxEntries and at most maxBytes; it drops at least
 // an eighth of a full shard, so evictions are rare. Callers hold mu.
 func (s *cacheShard) evict(now time.Time, maxEntries int, maxBytes int64) {
-	drop := func(token string, claims *Claims) {
+	drop := func(token string, e *cacheEntry) {
 		delete(s.entries, token)
-		s.bytes -= int64(len(token) + len(claims.raw) + entryOverhead)
+		s.bytes -= int64(len(token) + len(e.claims.raw) + entryOverhead)
 	}
-	for token, claims := range s.entries {
-		if !now.Before(claims.ExpiresAt) {
-			drop(token, claims)
+	for token, e := range s.entries {
+		if !now.Before(e.claims.ExpiresAt) {
+			drop(token, e)
 		}
 	}
 	target := min(maxEntries-1, maxEntries-maxEntries/8)
-	for token, claims := range s.entries {
+	for token, e := range s.entries {
 		if len(s.entries) <= target && s.bytes <= maxBytes {
 			break
 		}
-		drop(token, claims)
+		drop(token, e)
 	}
 }
 
@@ -129,7 +138,7 @@ func (c *tokenCache) clear() {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		s.entries = map[string]*Claims{}
+		s.entries = map[string]*cacheEntry{}
 		s.bytes = 0
 		s.mu.Unlock()
 	}

@@ -15,9 +15,9 @@ func TestCacheServesRepeatedTokens(t *testing.T) {
 	if n := h.auth.cache.len(); n != 1 {
 		t.Fatalf("%d cached tokens after one request, want 1", n)
 	}
-	first, ok := h.auth.cache.get(p.Access, h.clock.Now(), 0)
+	first, ok := h.auth.cache.get(p.Access, h.clock.Now(), 0, h.auth.keys.Load())
 	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
-	second, _ := h.auth.cache.get(p.Access, h.clock.Now(), 0)
+	second, _ := h.auth.cache.get(p.Access, h.clock.Now(), 0, h.auth.keys.Load())
 	if !ok || first != second {
 		t.Fatal("the second request did not use the cached claims")
 	}
@@ -46,12 +46,19 @@ func TestCacheFlushedWhenAKeyIsRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
+	parsed, key, err := h.auth.parseKey(p.Access, h.clock.Now())
+	if key == nil {
+		t.Fatal(err)
+	}
 	if err := h.auth.RemoveKey(old); err != nil {
 		t.Fatal(err)
 	}
 	if n := h.auth.cache.len(); n != 0 {
 		t.Fatalf("%d tokens still cached after RemoveKey", n)
 	}
+	// A request that parsed with the old set and puts after the removal
+	// leaves an entry that does not count.
+	h.auth.cache.put(p.Access, parsed, key, h.clock.Now())
 	wantError(t, h.do(req{path: "/api/hello", bearer: p.Access}), 401, "token_invalid")
 }
 
@@ -60,15 +67,17 @@ func TestCacheBounds(t *testing.T) {
 	clk := newClock()
 	c := newTokenCache(Cache{MaxEntries: 160, MaxBytes: 1 << 30})
 	claims := &Claims{ExpiresAt: clk.Now().Add(time.Hour), raw: make([]byte, 100)}
+	key, _ := newSigningKey(Key{Algorithm: "HS256", Secret: testSecret})
+	keys, _ := newKeySet([]*signingKey{key})
 	for i := range 10_000 {
-		c.put(fmt.Sprintf("token-%08d-signature", i), claims, clk.Now())
+		c.put(fmt.Sprintf("token-%08d-signature", i), claims, key, clk.Now())
 	}
 	if n := c.len(); n > 160 || n < 100 {
 		t.Fatalf("%d entries, want at most 160 (and not emptied)", n)
 	}
 	small := newTokenCache(Cache{MaxEntries: 1 << 20, MaxBytes: 16 * 4096})
 	for i := range 10_000 {
-		small.put(fmt.Sprintf("token-%08d-signature", i), claims, clk.Now())
+		small.put(fmt.Sprintf("token-%08d-signature", i), claims, key, clk.Now())
 	}
 	var bytes int64
 	for i := range small.shards {
@@ -81,10 +90,10 @@ func TestCacheBounds(t *testing.T) {
 	e := newTokenCache(Cache{MaxEntries: 16, MaxBytes: 1 << 30})
 	expired := &Claims{ExpiresAt: clk.Now().Add(-time.Second)}
 	for i := range 16 {
-		e.put(fmt.Sprintf("old-token-%04d", i), expired, clk.Now())
+		e.put(fmt.Sprintf("old-token-%04d", i), expired, key, clk.Now())
 	}
-	e.put("fresh-token-0001", claims, clk.Now())
-	if _, ok := e.get("fresh-token-0001", clk.Now(), 0); !ok {
+	e.put("fresh-token-0001", claims, key, clk.Now())
+	if _, ok := e.get("fresh-token-0001", clk.Now(), 0, keys); !ok {
 		t.Fatal("the fresh token was not kept")
 	}
 }

@@ -53,7 +53,7 @@ type RequestFacts struct {
 	// ClientIP is the client's address, through the trusted proxies.
 	ClientIP string
 	// ForwardedFor is the X-Forwarded-For chain when the peer is a trusted
-	// proxy, nearest hop last.
+	// proxy, nearest hop last: its entries that are IP addresses.
 	ForwardedFor []string
 	// UserAgent is the User-Agent header (its first 2 KiB).
 	UserAgent string
@@ -85,7 +85,7 @@ func (p *proxies) facts(r *http.Request) RequestFacts {
 	}
 	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 		chain := splitChain(xff)
-		f.ForwardedFor = chain
+		f.ForwardedFor = addresses(chain)
 		if ip, ok := p.walk(chain); ok {
 			f.ClientIP = ip
 		}
@@ -113,6 +113,18 @@ func (p *proxies) walk(chain []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// addresses keeps the entries of a chain that are IP addresses, in their
+// canonical form: what is recorded of a chain is never arbitrary text.
+func addresses(chain []string) []string {
+	var out []string
+	for _, s := range chain {
+		if addr, err := netip.ParseAddr(s); err == nil {
+			out = append(out, addr.Unmap().String())
+		}
+	}
+	return out
 }
 
 // maxChain bounds how many X-Forwarded-For entries are looked at.

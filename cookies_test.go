@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -499,5 +500,26 @@ func TestDeleteLogoutClearsStaleCookies(t *testing.T) {
 	wantStatus(t, b.do(req{method: "DELETE", path: "/auth/token/logout"}), 200)
 	if len(b.jar) != 0 {
 		t.Fatalf("cookies left: %v", b.jar)
+	}
+}
+
+// TestRefreshRefusesForeignOriginsWhateverCarriesTheToken: in cookie modes
+// a refresh answers with cookies, so another site posting its own refresh
+// token in a form must not plant its session in the victim's browser.
+func TestRefreshRefusesForeignOriginsWhateverCarriesTheToken(t *testing.T) {
+	t.Parallel()
+	h := cookieHarness(t, nil, OneCookie, nil)
+	h.user("mallory")
+	attacker := newBrowser(t, h)
+	attacker.login("mallory")
+	stolen := attacker.jar["jwt_refresh"].Value
+	victim := newBrowser(t, h)
+	victim.origin = "https://evil.example"
+	for _, path := range []string{"/auth/token/refresh", "/auth/token/logout"} {
+		w := victim.do(req{path: path, form: url.Values{"refresh": {stolen}}})
+		wantError(t, w, 403, "csrf_failed")
+	}
+	if len(victim.jar) != 0 {
+		t.Fatalf("the refused refresh set cookies: %v", victim.jar)
 	}
 }

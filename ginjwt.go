@@ -97,7 +97,8 @@ type Config struct {
 	// comes back revokes its session either way. Needs the registry.
 	BlacklistAfterRotation bool
 	// ExpireOnRefresh revokes, on every refresh, every other live token of
-	// the session: only the new pair stays valid. Needs the registry.
+	// the session: only the new pair stays valid (a replay within
+	// ReuseGrace adds its own access token). Needs the registry.
 	ExpireOnRefresh bool
 	// ReuseGrace is how long after a rotation the same refresh token may be
 	// presented again without counting as theft: it gets the same new
@@ -327,6 +328,7 @@ func Mount(r gin.IRouter, cfg Config) (*Auth, error) {
 	}
 	if e, ok := r.(*gin.Engine); ok {
 		if err := e.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
+			_ = a.Close(context.Background()) // New started the registry's work
 			return nil, fmt.Errorf("ginjwt: Config.TrustedProxies: %w", err)
 		}
 	}
@@ -389,8 +391,8 @@ func (c *Config) resolve() error {
 	if c.Sliding && c.Mode != JSON {
 		return errors.New("ginjwt: Config.Sliding works in JSON mode only")
 	}
-	if c.Sliding && (c.RotateRefresh || c.AllowRefreshUpdate || c.BlacklistAfterRotation) {
-		return errors.New("ginjwt: Config.Sliding has no refresh tokens: RotateRefresh, AllowRefreshUpdate and BlacklistAfterRotation do not apply")
+	if c.Sliding && (c.RotateRefresh || c.AllowRefreshUpdate || c.BlacklistAfterRotation || c.ExpireOnRefresh) {
+		return errors.New("ginjwt: Config.Sliding has no refresh tokens: RotateRefresh, AllowRefreshUpdate, BlacklistAfterRotation and ExpireOnRefresh do not apply")
 	}
 	if c.ReuseGrace == 0 {
 		c.ReuseGrace = 5 * time.Second

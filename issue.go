@@ -284,6 +284,11 @@ func (a *Auth) logoutRequest(c *gin.Context) error {
 // sliding token, which still names its session once expired, or a valid
 // access token.
 func (a *Auth) logoutClaims(c *gin.Context) (*Claims, error) {
+	if a.csrfOn() {
+		if err := a.checkOrigin(c.Request, false); err != nil {
+			return nil, err
+		}
+	}
 	token, fromCookie, err := a.refreshToken(c)
 	if errors.Is(err, ErrTokenMissing) && a.cookieMode() {
 		// No refresh cookie (its Path may not cover the route of an

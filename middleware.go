@@ -77,12 +77,13 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 	now := a.now()
 	claims, cached := a.cached(token, now)
 	if !cached {
-		claims, err = a.parseAt(token, now)
+		var key *signingKey
+		claims, key, err = a.parseKey(token, now)
 		if err == nil {
 			err = requireType(claims, a.authTypes()...)
 		}
 		if err == nil && a.cache != nil {
-			a.cache.put(token, claims, now)
+			a.cache.put(token, claims, key, now)
 		}
 	}
 	if err == nil {
@@ -108,7 +109,7 @@ func (a *Auth) cached(token string, now time.Time) (*Claims, bool) {
 	if a.cache == nil {
 		return nil, false
 	}
-	return a.cache.get(token, now, a.cfg.Leeway)
+	return a.cache.get(token, now, a.cfg.Leeway, a.keys.Load())
 }
 
 // authTypes are the token types that authenticate requests.

@@ -23,6 +23,7 @@ func (a *Auth) startRegistry() error {
 	}
 	reg, err := registry.New(cfg.DB, registry.Options{
 		MaxLifetime:   lifetime + cfg.Leeway,
+		Leeway:        cfg.Leeway,
 		Resync:        cfg.Registry.Resync,
 		ActivityEvery: cfg.Registry.ActivityEvery,
 		ArchiveEvery:  cfg.Registry.ArchiveEvery,

@@ -462,3 +462,45 @@ func TestRegistryOptions(t *testing.T) {
 	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
 	wantStatus(t, h.do(req{path: "/auth/sessions", bearer: p.Access}), 404)
 }
+
+// TestExpiredSlidingTokenStaysRevoked: a force-expired sliding token cannot
+// be renewed after its exp, while its refresh_exp still runs.
+func TestExpiredSlidingTokenStaysRevoked(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, func(c *Config) { c.Sliding = true; c.SlidingTTL = time.Minute; c.SlidingRefreshTTL = time.Hour })
+	h.user("alice")
+	w := h.do(req{path: "/auth/token", json: map[string]string{"username": "alice", "password": "pw-alice"}})
+	var p pairBody
+	decode(t, w, &p)
+	other := h.login("alice").Token
+	wantStatus(t, h.do(req{path: "/auth/token/expire", json: map[string]string{"token": p.Token}, bearer: other}), 200)
+	h.clock.Advance(2 * time.Minute) // past exp, before refresh_exp
+	wantError(t, h.do(req{path: "/auth/token/refresh", json: map[string]string{"token": p.Token}}), 401, "token_revoked")
+}
+
+// TestRevocationHoldsThroughLeeway: a token accepted until exp plus leeway
+// stays revoked as long.
+func TestRevocationHoldsThroughLeeway(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, func(c *Config) { c.Leeway = 2 * time.Minute })
+	h.user("alice")
+	p, q := h.login("alice"), h.login("alice")
+	wantStatus(t, h.do(req{path: "/auth/token/expire", json: map[string]string{"token": p.Access}, bearer: q.Access}), 200)
+	h.clock.Advance(5*time.Minute + time.Minute) // past exp, within leeway
+	wantError(t, h.do(req{path: "/api/hello", bearer: p.Access}), 401, "token_revoked")
+}
+
+// TestUpdateWithoutRotationRevokesTheOldToken: /token/update replaces the
+// refresh token; the replaced one stops working at /token/refresh too.
+func TestUpdateWithoutRotationRevokesTheOldToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, func(c *Config) { c.AllowRefreshUpdate = true })
+	h.user("alice")
+	p := h.login("alice")
+	w := h.do(req{path: "/auth/token/update", json: refreshBody(p.Refresh)})
+	wantStatus(t, w, 200)
+	var r pairBody
+	decode(t, w, &r)
+	wantError(t, h.do(req{path: "/auth/token/refresh", json: refreshBody(p.Refresh)}), 401, "token_revoked")
+	wantStatus(t, h.do(req{path: "/auth/token/refresh", json: refreshBody(r.Refresh)}), 200)
+}

@@ -135,6 +135,7 @@ func (a *Auth) obtain(c *gin.Context) {
 	}
 	facts := a.proxies.facts(c.Request)
 	if a.throttle != nil {
+		// allow counts this attempt as a failure until it succeeds.
 		if wait, ok := a.throttle.allow(login, facts.ClientIP); !ok {
 			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "throttled", Err: ErrTooManyRequests})
@@ -145,9 +146,6 @@ func (a *Auth) obtain(c *gin.Context) {
 	u, err := a.users.Authenticate(ctx, login, password)
 	if err != nil {
 		if errors.Is(err, users.ErrInvalidCredentials) {
-			if a.throttle != nil {
-				a.throttle.fail(login, facts.ClientIP)
-			}
 			a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "invalid credentials", Err: ErrInvalidCredentials})
 			AbortWithError(c, ErrInvalidCredentials)
 			return
@@ -156,7 +154,7 @@ func (a *Auth) obtain(c *gin.Context) {
 		return
 	}
 	if a.throttle != nil {
-		a.throttle.succeed(login)
+		a.throttle.succeed(login, facts.ClientIP)
 	}
 	pair, err := a.Login(c, u)
 	if err != nil {
@@ -170,6 +168,13 @@ func (a *Auth) obtain(c *gin.Context) {
 // update or logout request. With Config.Sliding it is the sliding token,
 // which may have expired as long as its refresh_exp has not.
 func (a *Auth) presentedRefresh(c *gin.Context) (*Claims, error) {
+	if a.csrfOn() {
+		// Whatever carries the token, the answer sets cookies: another
+		// site must not plant a session of its choosing (login CSRF).
+		if err := a.checkOrigin(c.Request, false); err != nil {
+			return nil, err
+		}
+	}
 	token, fromCookie, err := a.refreshToken(c)
 	if err != nil {
 		return nil, err
@@ -274,9 +279,12 @@ func (a *Auth) renewRecorded(ctx context.Context, rc *Claims, u *users.User, new
 		return a.renew(ctx, rc, u, newRefresh)
 	}
 	policy := registry.RotatePolicy{
-		Rotate:        newRefresh,
-		Grace:         max(a.cfg.ReuseGrace, 0),
-		RevokeRotated: a.cfg.BlacklistAfterRotation,
+		Rotate: newRefresh,
+		Grace:  max(a.cfg.ReuseGrace, 0),
+		// Without RotateRefresh, the refresh endpoint does not detect reuse:
+		// a token /token/update replaced must be revoked, or it would keep
+		// issuing access tokens.
+		RevokeRotated: a.cfg.BlacklistAfterRotation || (newRefresh && !a.cfg.RotateRefresh),
 		ExpireOthers:  a.cfg.ExpireOnRefresh,
 	}
 	var pair *Pair

@@ -1,7 +1,9 @@
 package ginjwt
 
 import (
+	"crypto/sha256"
 	"math"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -30,8 +32,27 @@ func newThrottle(cfg Throttle, now func() time.Time) *throttle {
 	}
 }
 
-func accountKey(login string) string { return "a\x00" + strings.ToLower(strings.TrimSpace(login)) }
-func ipKey(ip string) string         { return "i\x00" + ip }
+// accountKey is the bucket of a login name: lower-cased, and hashed when
+// long, so a 64 KiB name costs 32 bytes of memory.
+func accountKey(login string) string {
+	login = strings.ToLower(strings.TrimSpace(login))
+	if len(login) > 64 {
+		sum := sha256.Sum256([]byte(login))
+		return "a\x00#" + string(sum[:])
+	}
+	return "a\x00" + login
+}
+
+// ipKey is the bucket of a client address: IPv4 alone, IPv6 by its /64,
+// since one client holds a whole /64 and could otherwise use a fresh
+// address per attempt.
+func ipKey(ip string) string {
+	if addr, err := netip.ParseAddr(ip); err == nil && addr.Is6() && !addr.Is4In6() {
+		p, _ := addr.Prefix(64)
+		return "i\x00" + p.String()
+	}
+	return "i\x00" + ip
+}
 
 // advance moves the windows forward to now. Callers hold mu.
 func (t *throttle) advance(now time.Time) {
@@ -54,15 +75,31 @@ func (t *throttle) estimate(key string, now time.Time) float64 {
 	return float64(t.cur[key]) + float64(t.prev[key])*overlap
 }
 
-// allow reports whether a login for login from ip may be attempted; when it
-// may not, wait is how long until it may.
+// allow reports whether a login for login from ip may be attempted, and
+// when it may, counts the attempt as a failure at once, under the same
+// lock: a thousand concurrent guesses cannot all pass before the first
+// failure is counted. succeed takes the count back. When it may not, wait
+// is how long until it may.
 func (t *throttle) allow(login, ip string) (wait time.Duration, ok bool) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.advance(now)
-	wait = max(t.waitFor(accountKey(login), t.perAccount, now), t.waitFor(ipKey(ip), t.perIP, now))
-	return wait, wait == 0
+	account, client := accountKey(login), ipKey(ip)
+	wait = max(t.waitFor(account, t.perAccount, now), t.waitFor(client, t.perIP, now))
+	if wait > 0 {
+		return wait, false
+	}
+	t.count(account)
+	t.count(client)
+	return 0, true
+}
+
+// count adds a failure to key in the current window. Callers hold mu.
+func (t *throttle) count(key string) {
+	if _, tracked := t.cur[key]; tracked || len(t.cur) < t.maxCount {
+		t.cur[key]++
+	}
 }
 
 // waitFor is how long until key's sliding count drops below limit, 0 when it
@@ -90,24 +127,15 @@ func (t *throttle) waitFor(key string, limit int, now time.Time) time.Duration {
 	return next.Add(time.Duration(math.Ceil(x*float64(t.window))) + time.Millisecond).Sub(now)
 }
 
-// fail records a failed login.
-func (t *throttle) fail(login, ip string) {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.advance(now)
-	for _, key := range []string{accountKey(login), ipKey(ip)} {
-		if _, tracked := t.cur[key]; tracked || len(t.cur) < t.maxCount {
-			t.cur[key]++
-		}
-	}
-}
-
-// succeed clears the failures of login after a successful login.
-func (t *throttle) succeed(login string) {
+// succeed takes back what allow counted for a login that succeeded, and
+// clears the failures of its login name.
+func (t *throttle) succeed(login, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	key := accountKey(login)
 	delete(t.cur, key)
 	delete(t.prev, key)
+	if n := t.cur[ipKey(ip)]; n > 0 {
+		t.cur[ipKey(ip)] = n - 1
+	}
 }

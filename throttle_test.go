@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -89,7 +91,9 @@ func TestThrottleSlidingWindow(t *testing.T) {
 	clk.now = clk.now.Truncate(time.Minute) // the start of a window
 	th := newThrottle(Throttle{PerAccount: 4, PerIP: 1000, Window: time.Minute}, clk.Now)
 	for range 4 {
-		th.fail("a", "ip")
+		if _, ok := th.allow("a", "ip"); !ok {
+			t.Fatal("refused below the limit")
+		}
 	}
 	wait, ok := th.allow("a", "ip")
 	if ok || wait <= time.Minute || wait > 2*time.Minute {
@@ -100,15 +104,54 @@ func TestThrottleSlidingWindow(t *testing.T) {
 	if _, ok := th.allow("a", "ip"); !ok {
 		t.Fatal("2 weighted failures of 4 allowed should pass")
 	}
-	th.fail("a", "ip")
-	th.fail("a", "ip")
+	th.allow("a", "ip") // counted: 2 weighted + 1
 	wait, ok = th.allow("a", "ip")
 	if ok {
-		t.Fatal("2 + 2 weighted failures should be refused")
+		t.Fatal("2 weighted + 2 failures should be refused")
 	}
 	clk.Advance(wait)
 	if _, ok := th.allow("a", "ip"); !ok {
 		t.Fatalf("still refused after the announced wait %v", wait)
+	}
+}
+
+// TestThrottleCountsConcurrentAttempts: attempts in flight count before
+// their password check ends, so a burst cannot exceed the limit.
+func TestThrottleCountsConcurrentAttempts(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	th := newThrottle(Throttle{PerAccount: 10, PerIP: 1000, Window: time.Minute}, clk.Now)
+	var mu sync.Mutex
+	passed := 0
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, ok := th.allow("victim", "192.0.2.1"); ok {
+				mu.Lock()
+				passed++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if passed != 10 {
+		t.Fatalf("%d of 200 concurrent attempts passed, want 10", passed)
+	}
+}
+
+func TestThrottleKeys(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 70_000)
+	if k := accountKey(long); len(k) > 64 || k != accountKey(strings.ToUpper(long)) {
+		t.Fatalf("long login key: %d bytes", len(k))
+	}
+	if ipKey("2001:db8::1") != ipKey("2001:db8::ffff:1") || ipKey("2001:db8::1") == ipKey("2001:db8:0:1::1") {
+		t.Fatal("IPv6 clients are not bucketed by /64")
+	}
+	if ipKey("192.0.2.1") == ipKey("192.0.2.2") {
+		t.Fatal("IPv4 clients share a bucket")
 	}
 }
 
@@ -129,7 +172,8 @@ func TestClientIPResolution(t *testing.T) {
 		{"trusted hops", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"198.51.100.1, 203.0.113.9, 10.9.9.9"}, "", "203.0.113.9", []string{"198.51.100.1", "203.0.113.9", "10.9.9.9"}},
 		{"two headers", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"198.51.100.1", "203.0.113.9"}, "", "203.0.113.9", []string{"198.51.100.1", "203.0.113.9"}},
 		{"all trusted", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"10.0.0.5, 10.0.0.6"}, "", "10.0.0.5", []string{"10.0.0.5", "10.0.0.6"}},
-		{"garbage entry", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"not-an-ip, 10.0.0.6"}, "", "10.1.2.3", []string{"not-an-ip", "10.0.0.6"}},
+		{"garbage entry", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"not-an-ip, 10.0.0.6"}, "", "10.1.2.3", []string{"10.0.0.6"}},
+		{"invalid UTF-8 entry", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"\xff\xfe, 203.0.113.9"}, "", "203.0.113.9", []string{"203.0.113.9"}},
 		{"ipv6 peer", nil, "[2001:db8::1]:443", nil, "", "2001:db8::1", nil},
 		{"ipv6 client behind proxy", []string{"::1"}, "[::1]:443", []string{"2001:db8::7"}, "", "2001:db8::7", []string{"2001:db8::7"}},
 		{"ipv4-mapped peer", []string{"10.0.0.1"}, "[::ffff:10.0.0.1]:80", []string{"203.0.113.4"}, "", "203.0.113.4", []string{"203.0.113.4"}},

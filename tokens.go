@@ -94,9 +94,15 @@ func (c *Claims) Decode(v any) error {
 // Expired reports whether the token's exp has passed at now.
 func (c *Claims) Expired(now time.Time) bool { return !now.Before(c.ExpiresAt) }
 
-// pipelineToken is the registry's view of the token.
+// pipelineToken is the registry's view of the token. A sliding token
+// expires, for the registry, when it can no longer be renewed: until then a
+// revocation of it must hold.
 func (c *Claims) pipelineToken() pipeline.Token {
-	return pipeline.Token{ID: c.ID, Type: string(c.Type), SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}
+	t := pipeline.Token{ID: c.ID, Type: string(c.Type), SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}
+	if c.RefreshExpiresAt.After(t.ExpiresAt) {
+		t.ExpiresAt = c.RefreshExpiresAt
+	}
+	return t
 }
 
 // wireClaims is the JSON form of Claims. Times are float64 so tokens with
@@ -186,7 +192,9 @@ func (c *Claims) marshal() ([]byte, error) {
 		return b, err
 	}
 	for name := range c.Extra {
-		if slices.Contains(reservedClaims, name) {
+		// encoding/json matches keys without regard to case: "EXP" would
+		// be exp to a reader decoding into a struct.
+		if slices.ContainsFunc(reservedClaims, func(r string) bool { return strings.EqualFold(r, name) }) {
 			return nil, fmt.Errorf("ginjwt: Claims.Extra may not set the standard claim %q", name)
 		}
 	}
@@ -317,48 +325,75 @@ func (a *Auth) parse(token string) (*Claims, error) { return a.parseAt(token, a.
 // also returns the (authentic) claims, so callers can tell whose token it
 // was. The work is bounded by maxTokenLen whatever the input.
 func (a *Auth) parseAt(token string, now time.Time) (*Claims, error) {
+	c, _, err := a.parseKey(token, now)
+	return c, err
+}
+
+// parseKey is parseAt that also returns the key that verified the token.
+func (a *Auth) parseKey(token string, now time.Time) (*Claims, *signingKey, error) {
 	if token == "" {
-		return nil, ErrTokenMissing
+		return nil, nil, ErrTokenMissing
 	}
 	if len(token) > maxTokenLen {
-		return nil, withDetail(ErrTokenInvalid, "the token is too long")
+		return nil, nil, withDetail(ErrTokenInvalid, "the token is too long")
+	}
+	if !tokenAlphabet(token) {
+		// Go's base64 skips \r and \n: refused here, a token has one spelling.
+		return nil, nil, withDetail(ErrTokenInvalid, "the token has characters outside base64url")
 	}
 	h, rest, ok1 := strings.Cut(token, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
-		return nil, withDetail(ErrTokenInvalid, "a token has three dot-separated parts")
+		return nil, nil, withDetail(ErrTokenInvalid, "a token has three dot-separated parts")
 	}
 	k, err := a.keys.Load().keyFor(h)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var sigBuf [512]byte // RSA-4096 signatures are the longest
 	if b64.DecodedLen(len(s)) > len(sigBuf) {
-		return nil, withDetail(ErrTokenInvalid, "the signature is too long")
+		return nil, nil, withDetail(ErrTokenInvalid, "the signature is too long")
 	}
 	n, err := b64.Decode(sigBuf[:], bytesOf(s))
 	if err != nil {
-		return nil, withDetail(ErrTokenInvalid, "the signature is not base64url")
+		return nil, nil, withDetail(ErrTokenInvalid, "the signature is not base64url")
 	}
 	if !k.verify(bytesOf(token[:len(h)+1+len(p)]), sigBuf[:n]) {
-		return nil, withDetail(ErrTokenInvalid, "the signature does not verify")
+		return nil, nil, withDetail(ErrTokenInvalid, "the signature does not verify")
 	}
 	payload := make([]byte, b64.DecodedLen(len(p)))
 	n, err = b64.Decode(payload, bytesOf(p))
 	if err != nil {
-		return nil, withDetail(ErrTokenInvalid, "the payload is not base64url")
+		return nil, nil, withDetail(ErrTokenInvalid, "the payload is not base64url")
 	}
 	c, err := unmarshalClaims(payload[:n])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := a.checkClaims(c, now); err != nil {
 		if errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenNotYetValid) {
-			return c, err
+			return c, k, err
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, k, nil
+}
+
+// alphabet marks the bytes a compact JWS may hold: base64url and dots.
+var alphabet = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_." {
+		t[c] = true
+	}
+	return t
+}()
+
+func tokenAlphabet(token string) bool {
+	for i := 0; i < len(token); i++ {
+		if !alphabet[token[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // bytesOf views s as bytes without copying, for functions that only read

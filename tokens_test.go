@@ -297,6 +297,8 @@ func TestForgedAndMalformedTokensAreInvalid(t *testing.T) {
 		"too long":                 parts[0] + "." + strings.Repeat("A", maxTokenLen) + "." + parts[2],
 		"header too long":          enc(`{"alg":"HS256","x":"`+strings.Repeat("a", 2000)+`"}`) + "." + parts[1] + "." + parts[2],
 		"dots only":                "..",
+		"newline in signature":     parts[0] + "." + parts[1] + "." + parts[2][:10] + "\n" + parts[2][10:],
+		"carriage return":          parts[0] + "\r." + parts[1] + "." + parts[2],
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -412,14 +414,16 @@ func TestClaimsHookAndDecode(t *testing.T) {
 		t.Fatalf("perms = %v", c.Perms)
 	}
 
-	bad := newAuth(t, clk, func(c *Config) {
-		c.ClaimsHook = func(_ context.Context, _ *users.User, c *Claims) error {
-			c.Extra = map[string]any{"exp": 1}
-			return nil
+	for _, name := range []string{"exp", "EXP", "User_ID"} {
+		bad := newAuth(t, clk, func(c *Config) {
+			c.ClaimsHook = func(_ context.Context, _ *users.User, c *Claims) error {
+				c.Extra = map[string]any{name: 1}
+				return nil
+			}
+		})
+		if _, err := bad.issueSession(context.Background(), alice()); err == nil {
+			t.Fatalf("a hook overriding %s through Extra was accepted", name)
 		}
-	})
-	if _, err := bad.issueSession(context.Background(), alice()); err == nil {
-		t.Fatal("a hook overriding exp through Extra was accepted")
 	}
 }
 

@@ -138,7 +138,7 @@ func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID 
 		// A rotated-out token is revoked as "rotated", so that a replay
 		// within the grace window is still told apart from a revoked token.
 		if outcome == Rotated && (p.RevokeRotated || p.ExpireOthers) {
-			rows, _, err := revokeTokens(tx, now, []int64{cur.ID}, ReasonRotated)
+			rows, _, err := r.revokeTokens(tx, now, []int64{cur.ID}, ReasonRotated)
 			if err != nil {
 				return err
 			}
@@ -146,7 +146,7 @@ func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID 
 		}
 		if (outcome == Rotated || outcome == Renewed) && p.ExpireOthers {
 			ids[cur.JTI] = cur.ID // already revoked when rotated; kept when renewed
-			rows, err := expireOthers(tx, now, cur.SessionID, ids)
+			rows, err := r.expireOthers(tx, now, cur.SessionID, ids)
 			if err != nil {
 				return err
 			}
@@ -180,9 +180,9 @@ func lockToken(tx *gorm.DB, presented pipeline.Token, now time.Time) (*Token, er
 }
 
 // expireOthers revokes the session's live tokens other than keep.
-func expireOthers(tx *gorm.DB, now time.Time, sid string, keep map[string]int64) ([]Revocation, error) {
+func (r *Registry) expireOthers(tx *gorm.DB, now time.Time, sid string, keep map[string]int64) ([]Revocation, error) {
 	var ids []int64
-	q := tx.Model(&Token{}).Where("session_id = ? AND revoked_at IS NULL AND expires_at > ?", sid, now)
+	q := tx.Model(&Token{}).Where("session_id = ? AND revoked_at IS NULL AND expires_at > ?", sid, now.Add(-r.opts.Leeway))
 	if len(keep) > 0 {
 		kept := make([]int64, 0, len(keep))
 		for _, id := range keep {
@@ -193,7 +193,7 @@ func expireOthers(tx *gorm.DB, now time.Time, sid string, keep map[string]int64)
 	if err := q.Pluck("id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("registry: expire on refresh: %w", err)
 	}
-	rows, _, err := revokeTokens(tx, now, ids, ReasonOnRefresh)
+	rows, _, err := r.revokeTokens(tx, now, ids, ReasonOnRefresh)
 	return rows, err
 }
 

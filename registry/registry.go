@@ -18,6 +18,9 @@ type Options struct {
 	// lifetime, plus leeway). A session or user revocation matters for that
 	// long and no longer. Required.
 	MaxLifetime time.Duration
+	// Leeway is the clock skew the verifier tolerates on exp: a revoked
+	// token stays in memory until exp plus Leeway. Default 0.
+	Leeway time.Duration
 	// Resync is how often the in-memory view catches up with revocations
 	// written by other processes. Default 5 s. On PostgreSQL, LISTEN/NOTIFY
 	// brings other instances' revocations at once; the resync also catches
@@ -74,7 +77,7 @@ func New(db *gorm.DB, opts Options) (*Registry, error) {
 	if opts.MaxLifetime <= 0 {
 		return nil, errors.New("registry: Options.MaxLifetime is required")
 	}
-	if opts.Resync < 0 || opts.ArchiveEvery < 0 || opts.ArchiveAfter < 0 || opts.ActivityEvery < 0 {
+	if opts.Resync < 0 || opts.ArchiveEvery < 0 || opts.ArchiveAfter < 0 || opts.ActivityEvery < 0 || opts.Leeway < 0 {
 		return nil, errors.New("registry: Options durations must be positive")
 	}
 	if opts.Resync == 0 {

@@ -34,7 +34,7 @@ func (r *Registry) Expire(ctx context.Context, ids ...int64) (int, error) {
 			return nil, err
 		}
 		var rows []Revocation
-		rows, n, err = revokeTokens(tx, now, tree, ReasonExpired)
+		rows, n, err = r.revokeTokens(tx, now, tree, ReasonExpired)
 		return rows, err
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func (r *Registry) Expire(ctx context.Context, ids ...int64) (int, error) {
 // revokeTokens marks the tokens with these IDs revoked, unless they are
 // already, and returns the log rows for those still unexpired and how many
 // tokens it marked, expired ones included.
-func revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason string) ([]Revocation, int, error) {
+func (r *Registry) revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason string) ([]Revocation, int, error) {
 	var rows []Revocation
 	n := 0
 	for start := 0; start < len(ids); start += chunk {
@@ -61,8 +61,10 @@ func revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason string) ([]Rev
 		live := make([]int64, 0, len(tokens))
 		for _, t := range tokens {
 			live = append(live, t.ID)
-			if now.Before(t.ExpiresAt) {
-				rows = append(rows, Revocation{Kind: KindToken, Subject: t.JTI, At: now, Until: dbTime(t.ExpiresAt), Reason: reason, CreatedAt: now})
+			// The verifier accepts a token until exp plus leeway: so long
+			// must its revocation hold.
+			if until := dbTime(t.ExpiresAt.Add(r.opts.Leeway)); now.Before(until) {
+				rows = append(rows, Revocation{Kind: KindToken, Subject: t.JTI, At: now, Until: until, Reason: reason, CreatedAt: now})
 			}
 		}
 		err := tx.Model(&Token{}).Where("id IN ?", live).

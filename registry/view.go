@@ -96,8 +96,10 @@ func (v *view) advance(rows []Revocation, now time.Time) {
 const maxGaps = 4096
 
 // gapTTL is how long a gap is re-read before it counts as a rolled-back
-// transaction.
-const gapTTL = time.Minute
+// transaction: longer than any revoking transaction should take (they write
+// a few rows). A revocation that commits later than this after taking its
+// ID is seen by other instances only after their restart.
+const gapTTL = 10 * time.Minute
 
 // pendingGaps returns the gaps to re-read, forgetting those older than gapTTL.
 func (v *view) pendingGaps(now time.Time) []int64 {
