@@ -54,8 +54,19 @@ type cacheShard struct {
 // entry counts only while that key is still in the set, so a request that
 // raced with RemoveKey cannot leave a token of the removed key behind.
 type cacheEntry struct {
+	token  string
 	claims *Claims
 	key    *signingKey
+}
+
+// cacheKey is the map key of a token: the end of its signature, unique
+// between tokens and much shorter to hash than the whole token, which the
+// entry holds and a hit compares in full.
+func cacheKey(token string) string {
+	if len(token) > 64 {
+		return token[len(token)-64:]
+	}
+	return token
 }
 
 func newTokenCache(cfg Cache) *tokenCache {
@@ -81,9 +92,9 @@ func (c *tokenCache) get(token string, now time.Time, leeway time.Duration, keys
 	}
 	s := c.shard(token)
 	s.mu.RLock()
-	e := s.entries[token]
+	e := s.entries[cacheKey(token)]
 	s.mu.RUnlock()
-	if e == nil || !now.Before(e.claims.ExpiresAt.Add(leeway)) || keys.byID[e.key.id] != e.key {
+	if e == nil || e.token != token || !now.Before(e.claims.ExpiresAt.Add(leeway)) || keys.byID[e.key.id] != e.key {
 		return nil, false
 	}
 	return e.claims, true
@@ -100,13 +111,17 @@ func (c *tokenCache) put(token string, claims *Claims, key *signingKey, now time
 	s := c.shard(token)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.entries[token]; ok {
-		return
+	k := cacheKey(token)
+	if old, ok := s.entries[k]; ok {
+		if old.token == token {
+			return
+		}
+		s.drop(k, old)
 	}
 	if len(s.entries) >= c.maxEntries || s.bytes+size > c.maxBytes {
 		s.evict(now, c.maxEntries, c.maxBytes-size)
 	}
-	s.entries[token] = &cacheEntry{claims: claims, key: key}
+	s.entries[k] = &cacheEntry{token: token, claims: claims, key: key}
 	s.bytes += size
 }
 
@@ -114,22 +129,24 @@ func (c *tokenCache) put(token string, claims *Claims, key *signingKey, now time
 // shard holds fewer than maxEntries and at most maxBytes; it drops at least
 // an eighth of a full shard, so evictions are rare. Callers hold mu.
 func (s *cacheShard) evict(now time.Time, maxEntries int, maxBytes int64) {
-	drop := func(token string, e *cacheEntry) {
-		delete(s.entries, token)
-		s.bytes -= int64(len(token) + len(e.claims.raw) + entryOverhead)
-	}
-	for token, e := range s.entries {
+	for k, e := range s.entries {
 		if !now.Before(e.claims.ExpiresAt) {
-			drop(token, e)
+			s.drop(k, e)
 		}
 	}
 	target := min(maxEntries-1, maxEntries-maxEntries/8)
-	for token, e := range s.entries {
+	for k, e := range s.entries {
 		if len(s.entries) <= target && s.bytes <= maxBytes {
 			break
 		}
-		drop(token, e)
+		s.drop(k, e)
 	}
+}
+
+// drop removes one entry. Callers hold mu.
+func (s *cacheShard) drop(k string, e *cacheEntry) {
+	delete(s.entries, k)
+	s.bytes -= int64(len(e.token) + len(e.claims.raw) + entryOverhead)
 }
 
 // clear empties the cache: a key was removed, so cached tokens it signed

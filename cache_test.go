@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,5 +96,29 @@ func TestCacheBounds(t *testing.T) {
 	e.put("fresh-token-0001", claims, key, clk.Now())
 	if _, ok := e.get("fresh-token-0001", clk.Now(), 0, keys); !ok {
 		t.Fatal("the fresh token was not kept")
+	}
+}
+
+// TestCacheComparesWholeTokens: two tokens that end alike share a map slot
+// but never each other's claims.
+func TestCacheComparesWholeTokens(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	key, _ := newSigningKey(Key{Algorithm: "HS256", Secret: testSecret})
+	keys, _ := newKeySet([]*signingKey{key})
+	c := newTokenCache(Cache{})
+	tail := strings.Repeat("s", 64)
+	a, b := "header.payloadA."+tail, "header.payloadB."+tail
+	ca := &Claims{ID: "a", ExpiresAt: clk.Now().Add(time.Hour)}
+	c.put(a, ca, key, clk.Now())
+	if _, ok := c.get(b, clk.Now(), 0, keys); ok {
+		t.Fatal("a token was served the claims of another with the same signature tail")
+	}
+	c.put(b, &Claims{ID: "b", ExpiresAt: clk.Now().Add(time.Hour)}, key, clk.Now())
+	if got, ok := c.get(b, clk.Now(), 0, keys); !ok || got.ID != "b" {
+		t.Fatalf("b: %v %v", got, ok)
+	}
+	if got, ok := c.get(a, clk.Now(), 0, keys); ok && got.ID != "a" {
+		t.Fatalf("a: %v", got)
 	}
 }

@@ -197,12 +197,50 @@ func (d *decoder) numInto(dst *float64) error {
 	if err := d.number(); err != nil {
 		return err
 	}
-	f, err := strconv.ParseFloat(unsafe.String(&d.buf[start], d.i-start), 64)
+	lit := d.buf[start:d.i]
+	if f, ok := simpleNumber(lit); ok {
+		*dst = f
+		return nil
+	}
+	f, err := strconv.ParseFloat(unsafe.String(&lit[0], len(lit)), 64)
 	if err != nil {
 		return errType // out of range for a float64
 	}
 	*dst = f
 	return nil
+}
+
+// simpleNumber reads the numbers tokens carry — an integer of up to 15
+// digits, or of up to 12 with up to 3 decimals — exactly and without
+// strconv; ok is false for any other shape, which ParseFloat then reads.
+func simpleNumber(lit []byte) (float64, bool) {
+	var whole, frac int64
+	i, digits := 0, 0
+	for ; i < len(lit) && lit[i] >= '0' && lit[i] <= '9'; i++ {
+		whole = whole*10 + int64(lit[i]-'0')
+		digits++
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	if i == len(lit) {
+		return float64(whole), true
+	}
+	// whole·1000 + frac must stay below 2^53 to be exact in a float64.
+	if lit[i] != '.' || len(lit)-i-1 > 3 || len(lit)-i-1 == 0 || digits > 12 {
+		return 0, false
+	}
+	scale := int64(1)
+	for i++; i < len(lit); i++ {
+		if lit[i] < '0' || lit[i] > '9' {
+			return 0, false
+		}
+		frac = frac*10 + int64(lit[i]-'0')
+		scale *= 10
+	}
+	// whole*scale+frac is exact in an int64 and the division rounds once,
+	// as ParseFloat does.
+	return float64(whole*scale+frac) / float64(scale), true
 }
 
 // number consumes a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"testing"
 	"unicode/utf8"
 )
@@ -94,5 +95,20 @@ func checkAgainstOracle(t *testing.T, payload []byte) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q:\n got %+v\nwant %+v", payload, got, want)
+	}
+}
+
+func TestSimpleNumberMatchesParseFloat(t *testing.T) {
+	for _, lit := range []string{"0", "1", "1800000000", "1800000000.123", "1800000000.1", "1800000000.05", "999999999999.999", "123456789012345", "0.001", "7.5"} {
+		got, ok := simpleNumber([]byte(lit))
+		want, err := strconv.ParseFloat(lit, 64)
+		if !ok || err != nil || got != want {
+			t.Errorf("%s: %v %v, want %v", lit, got, ok, want)
+		}
+	}
+	for _, lit := range []string{"1e3", "-1", "1.2345", "1234567890123456", "1234567890123.5", "1."} {
+		if _, ok := simpleNumber([]byte(lit)); ok {
+			t.Errorf("%s: taken by the fast path", lit)
+		}
 	}
 }

@@ -126,12 +126,21 @@ func (a *Auth) cookieMode() bool { return a.cfg.Mode != JSON }
 // Authorization header with another scheme is not ginjwt's and counts as
 // none.
 func (a *Auth) accessToken(c *gin.Context) (token string, fromCookie bool, err error) {
-	token, ours, err := trimBearer(c.GetHeader("Authorization"), a.cfg.AuthScheme)
+	token, ours, err := trimBearer(authorization(c.Request), a.cfg.AuthScheme)
 	if ours || err != nil || !a.cookieMode() {
 		return token, false, err
 	}
 	token, err = a.accessFromCookies(c.Request)
 	return token, token != "", err
+}
+
+// authorization is the request's Authorization header (the first, if
+// several), read without canonicalising the name again on the hot path.
+func authorization(r *http.Request) string {
+	if v := r.Header["Authorization"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // accessFromCookies reassembles the access token from its cookie(s). In
@@ -184,7 +193,7 @@ func (a *Auth) refreshToken(c *gin.Context) (token string, fromCookie bool, err 
 	if err != nil {
 		return "", false, err
 	}
-	header, ours, err := trimBearer(c.GetHeader("Authorization"), a.cfg.AuthScheme)
+	header, ours, err := trimBearer(authorization(c.Request), a.cfg.AuthScheme)
 	if err != nil {
 		return "", false, err
 	}
