@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // CSRF configures cross-site request forgery protection, which is on in
@@ -84,10 +85,20 @@ func csrfSecret(cfg *Config, first Key) ([]byte, error) {
 
 // csrfToken is the CSRF token of a session.
 func (a *Auth) csrfToken(sid string) string {
-	m := hmac.New(sha256.New, a.csrfKey)
-	m.Write([]byte("ginjwt csrf\x00"))
-	m.Write([]byte(sid))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	st := a.csrfMACs.Get().(*macState)
+	defer a.csrfMACs.Put(st)
+	st.mac.Reset()
+	st.mac.Write([]byte("ginjwt csrf\x00"))
+	st.mac.Write(bytesOf(sid))
+	st.sum = st.mac.Sum(st.sum[:0])
+	return base64.RawURLEncoding.EncodeToString(st.sum)
+}
+
+// newCSRFMACs pools the HMAC states of csrfToken.
+func newCSRFMACs(key []byte) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		return &macState{mac: hmac.New(sha256.New, key), sum: make([]byte, 0, sha256.Size)}
+	}}
 }
 
 // unsafeMethod reports whether a method may change state.
@@ -149,11 +160,17 @@ func (a *Auth) checkOrigin(r *http.Request, strict bool) error {
 // trustedOrigin reports whether origin is the request's own or a
 // configured trusted one.
 func (a *Auth) trustedOrigin(origin string, r *http.Request) bool {
+	// The common case, "<scheme>://<Host>" exactly, without parsing.
+	scheme := a.requestScheme(r)
+	if len(origin) == len(scheme)+3+len(r.Host) && strings.HasPrefix(origin, scheme) &&
+		origin[len(scheme):len(scheme)+3] == "://" && origin[len(scheme)+3:] == r.Host {
+		return true
+	}
 	norm, ok := normalizeOrigin(origin)
 	if !ok {
 		return false
 	}
-	if own, ok := normalizeOrigin(a.requestScheme(r) + "://" + r.Host); ok && norm == own {
+	if own, ok := normalizeOrigin(scheme + "://" + r.Host); ok && norm == own {
 		return true
 	}
 	for _, t := range a.cfg.CSRF.TrustedOrigins {

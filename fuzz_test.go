@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -58,5 +59,32 @@ func FuzzAuthorizationHeader(f *testing.F) {
 			t.Fatalf("token %q is not the end of %q", token, header)
 		}
 		_ = utf8.ValidString(token)
+	})
+}
+
+// FuzzCookieValue checks the in-place Cookie parser against net/http's:
+// whenever net/http finds a plain value for the name, so does cookieValue,
+// and cookieValue never returns a value net/http would not.
+func FuzzCookieValue(f *testing.F) {
+	for _, s := range []string{
+		"jwt_access=abc.def.ghi", `jwt_access="quoted.value"`, "a=1; jwt_access=x; b=2", "jwt_access=",
+		"jwt_access=a b", "jwt_access=a;jwt_access=b", " jwt_access = x ", "jwt_access=\x7f", "jwt_access=\"\"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Cookie", header)
+		got := cookieValue(r, "jwt_access")
+		want := ""
+		if ck, err := r.Cookie("jwt_access"); err == nil {
+			want = ck.Value
+		}
+		if got != "" && got != want {
+			t.Fatalf("%q: cookieValue %q, net/http %q", header, got, want)
+		}
+		if want != "" && got == "" && len(want) <= maxTokenLen && cookieSafe(want) {
+			t.Fatalf("%q: cookieValue missed %q", header, want)
+		}
 	})
 }

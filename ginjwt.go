@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -255,8 +256,9 @@ type Auth struct {
 	registry *registry.Registry
 	pipeline *pipeline.Runner
 	devices  *device.Registry
-	// csrfKey binds CSRF tokens to sessions.
-	csrfKey []byte
+	// csrfKey binds CSRF tokens to sessions; csrfMACs pools its HMACs.
+	csrfKey  []byte
+	csrfMACs *sync.Pool
 	// cache holds verified access tokens; nil when disabled.
 	cache *tokenCache
 	// refreshPath is the refresh cookie's Path: the part the refresh,
@@ -289,6 +291,7 @@ func New(cfg Config) (*Auth, error) {
 	if a.csrfKey, err = csrfSecret(&a.cfg, cfg.Keys[0]); err != nil {
 		return nil, err
 	}
+	a.csrfMACs = newCSRFMACs(a.csrfKey)
 	a.setBase("")
 	a.proxies, err = newProxies(cfg.TrustedProxies)
 	if err != nil {

@@ -163,14 +163,47 @@ func (a *Auth) accessFromCookies(r *http.Request) (string, error) {
 	return payload + "." + sig, nil
 }
 
-// cookieValue is the value of the named cookie, "" when absent. Only the
-// first of several cookies of that name counts.
+// cookieValue is the value of the named cookie, "" when absent or not a
+// plain cookie value. Only the first of several cookies of that name
+// counts. It scans the Cookie headers in place, allocating nothing (the
+// request's cookies are read on every authenticated request).
 func cookieValue(r *http.Request, name string) string {
-	ck, err := r.Cookie(name)
-	if err != nil || len(ck.Value) > maxTokenLen {
-		return ""
+	for _, line := range r.Header["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			k, v, ok := strings.Cut(strings.Trim(part, " \t\r\n"), "=")
+			if strings.Trim(k, " \t\r\n") != name {
+				continue
+			}
+			if !ok {
+				return "" // a bare name is a cookie without value, as net/http has it
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if !cookieSafe(v) {
+				continue // not a cookie value: net/http skips it too
+			}
+			if len(v) > maxTokenLen {
+				return ""
+			}
+			return v
+		}
 	}
-	return ck.Value
+	return ""
+}
+
+// cookieSafe reports whether v holds only the bytes RFC 6265 allows in a
+// cookie value.
+func cookieSafe(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // refreshField is the body field that carries a refresh token (or, with
