@@ -22,7 +22,7 @@ run() { # name, -bench pattern, -benchtime
 
 run protected 'BenchmarkProtected' 100000x
 run transport 'BenchmarkTransport' 100000x
-run login 'BenchmarkLogin$|BenchmarkLoginDefaultHash|BenchmarkPasswordCheck|BenchmarkRefresh' 200x
+run login 'BenchmarkLogin$|BenchmarkLoginDefaultHash|BenchmarkPasswordCheck|BenchmarkRefresh|BenchmarkIssuePair' 200x
 run tree 'BenchmarkCollectTree' 20x
 
 echo "## Protected request, every implementation (baseline: bare gin)"
