@@ -91,16 +91,9 @@ func (r *Registry) FlushActivity(ctx context.Context) (sessions int, err error) 
 }
 
 func (r *Registry) activityLoop(ctx context.Context) {
-	t := time.NewTicker(r.opts.ActivityEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, r.opts.ActivityEvery, nil, func(ctx context.Context) {
 		if _, err := r.FlushActivity(ctx); err != nil && ctx.Err() == nil {
 			r.log.WarnContext(ctx, "ginjwt registry: activity flush failed", "error", err)
 		}
-	}
+	})
 }

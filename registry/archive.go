@@ -77,14 +77,7 @@ func (r *Registry) Archive(ctx context.Context, before time.Time) (int, error) {
 }
 
 func (r *Registry) archiveLoop(ctx context.Context) {
-	t := time.NewTicker(r.opts.ArchiveEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, r.opts.ArchiveEvery, nil, func(ctx context.Context) {
 		n, err := r.Archive(ctx, r.opts.Clock().Add(-r.opts.ArchiveAfter))
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -92,5 +85,5 @@ func (r *Registry) archiveLoop(ctx context.Context) {
 		case n > 0:
 			r.log.InfoContext(ctx, "ginjwt registry: archived expired tokens", "deleted", n)
 		}
-	}
+	})
 }

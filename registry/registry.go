@@ -231,18 +231,26 @@ func (r *Registry) Sync(ctx context.Context) error {
 }
 
 func (r *Registry) syncLoop(ctx context.Context) {
-	t := time.NewTicker(r.opts.Resync)
+	every(ctx, r.opts.Resync, r.kick, func(ctx context.Context) {
+		if err := r.Sync(ctx); err != nil && ctx.Err() == nil {
+			r.log.WarnContext(ctx, "ginjwt registry: resync failed", "error", err)
+		}
+	})
+}
+
+// every calls fn every interval, and whenever kick delivers (a nil kick
+// never does), until ctx ends.
+func every(ctx context.Context, interval time.Duration, kick <-chan struct{}, fn func(context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-r.kick:
+		case <-kick:
 		}
-		if err := r.Sync(ctx); err != nil && ctx.Err() == nil {
-			r.log.WarnContext(ctx, "ginjwt registry: resync failed", "error", err)
-		}
+		fn(ctx)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -105,18 +104,7 @@ func routes(r *gin.Engine) {
 
 // close drains the registration pipeline, stops the registry's background
 // work and closes the database.
-func (a *app) close() {
-	if a.auth != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.auth.Close(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "closing ginjwt:", err)
-		}
-	}
-	if sqlDB, err := a.db.DB(); err == nil {
-		_ = sqlDB.Close()
-	}
-}
+func (a *app) close() { demo.Close(a.auth, a.db) }
 
 // banner is what the example prints when it starts.
 func (a *app) banner(opts options) string {

@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"embed"
-	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -100,15 +97,4 @@ func newApp(ctx context.Context, dsn string, insecure bool) (*app, error) {
 	return a, nil
 }
 
-func (a *app) close() {
-	if a.auth != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.auth.Close(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "closing ginjwt:", err)
-		}
-	}
-	if sqlDB, err := a.db.DB(); err == nil {
-		_ = sqlDB.Close()
-	}
-}
+func (a *app) close() { demo.Close(a.auth, a.db) }

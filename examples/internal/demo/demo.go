@@ -1,8 +1,9 @@
 // Package demo holds what the examples share and a real application would
-// do its own way: where the demo signing key lives.
+// do its own way: where the demo signing key lives, and how to close down.
 package demo
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -11,6 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/ginjwt/ginjwt"
 )
 
 // SigningKey returns the HS256 secret of an example: $GINJWT_SIGNING_KEY
@@ -52,4 +58,19 @@ func Loopback(addr string) bool {
 	}
 	host = strings.Trim(host, "[]")
 	return host == "127.0.0.1" || host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// Close drains and stops auth's background work (nil: none started) and
+// closes db, as an example does on its way out.
+func Close(auth *ginjwt.Auth, db *gorm.DB) {
+	if auth != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := auth.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "closing ginjwt:", err)
+		}
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
 }
