@@ -49,6 +49,23 @@
 // refused. Several keys can verify at once while one signs: see [Key] and
 // [Auth.RotateKey].
 //
+// # Transports
+//
+// [Config].Mode picks where tokens travel: [JSON] (bodies and the
+// Authorization header), [OneCookie] or [TwoCookies] (HttpOnly cookies, the
+// second splitting the access token so scripts can read its payload but not
+// its signature), with CSRF protection bound to the session ([CSRF]).
+//
+// # Registry, revocation and devices
+//
+// With Config.DB every token is recorded as a tree in the application's
+// database (package registry) through a registration pipeline (package
+// pipeline), and any token, session or user can be revoked: the middleware
+// learns of it from memory, without a query per request, at once in this
+// instance and through LISTEN/NOTIFY or a resync in others. Refresh tokens
+// can rotate with reuse detection. Registry.Devices records the browser and
+// IP of every session (package device).
+//
 // # Middleware
 //
 // The authentication middleware never rejects a request: it records the
@@ -60,7 +77,7 @@
 //
 // [Auth.Subscribe] registers a function for an [EventKind]: LoggedIn,
 // LoginFailed, TokenObtained, AccessRefreshed, RefreshUpdated,
-// TokenValidated, TokenRevoked, SessionRevoked, RefreshReuseDetected and
-// LoggedOut. Subscribers run in the request; a panic in one is recovered and
-// logged.
+// TokenValidated, TokenRevoked, SessionRevoked, RefreshReuseDetected,
+// LoggedOut, RegistrationFailed and NewDevice. Subscribers run in the
+// request; a panic in one is recovered and logged.
 package ginjwt
