@@ -156,16 +156,6 @@ func (b *bus) load(kind EventKind) []*subscriber {
 
 func (b *bus) store(kind EventKind, list []*subscriber) { b.subs[kind].Store(&list) }
 
-// listening reports whether anyone subscribed to kind.
-func (b *bus) listening(kind EventKind) bool {
-	for _, k := range [2]EventKind{kind, AnyEvent} {
-		if p := b.subs[k].Load(); p != nil && len(*p) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // emit delivers e to the subscribers of its kind, then to those of AnyEvent.
 func (b *bus) emit(ctx context.Context, e Event) {
 	for _, k := range [2]EventKind{e.Kind, AnyEvent} {
