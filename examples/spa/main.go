@@ -8,15 +8,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/ginjwt/ginjwt/examples/internal/demo"
 )
@@ -41,10 +38,7 @@ func serve(addr, dsn string) error {
 		return err
 	}
 	defer a.close()
-	srv := &http.Server{Addr: addr, Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	fmt.Printf(`ginjwt single-page example on http://%[1]s
+	banner := fmt.Sprintf(`ginjwt single-page example on http://%[1]s
   database:    %[2]s
   signing key: %[3]s
   cookies:     two-cookie mode, Secure=%[4]v (plain HTTP on loopback)
@@ -53,15 +47,5 @@ Create a user (in another terminal), then open the page and log in:
   echo 'correct horse battery staple' | go run ./cmd/ginjwt user create -db %[2]s -username alice -perms perm1 -password-stdin
 
 `, addr, dsn, a.keyFrom, !insecure)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return demo.Serve(ctx, addr, a.handler, banner)
 }
