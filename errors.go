@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginjwt/ginjwt/internal/dbfault"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -40,6 +41,11 @@ var (
 	ErrBodyTooLarge = errors.New("ginjwt: request body too large")
 	// ErrTooManyRequests: too many failed logins for this account or client.
 	ErrTooManyRequests = errors.New("ginjwt: too many requests")
+	// ErrUnavailable: a dependency (the database, the hashing capacity) cannot
+	// serve the request now; it is answered 503 with Retry-After and is never
+	// counted as a failed login. A UserStore of the application's own wraps
+	// it to say its backend is down.
+	ErrUnavailable = errors.New("ginjwt: service unavailable")
 	// ErrRemoteUnavailable: the central auth service could not be reached.
 	ErrRemoteUnavailable = errors.New("ginjwt: auth service unavailable")
 )
@@ -79,6 +85,7 @@ var errorCodes = []errorCode{
 	{ErrNotFound, http.StatusNotFound, "not_found", "not found"},
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large"},
 	{ErrTooManyRequests, http.StatusTooManyRequests, "too_many_requests", "too many failed attempts; try again later"},
+	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "the service is unavailable; try again shortly"},
 	{ErrRemoteUnavailable, http.StatusServiceUnavailable, "remote_unavailable", "the authentication service is unavailable"},
 }
 
@@ -91,6 +98,9 @@ var internalError = errorCode{nil, http.StatusInternalServerError, "internal_err
 func classify(err error) errorCode {
 	if errors.Is(err, users.ErrInvalidCredentials) {
 		err = ErrInvalidCredentials
+	}
+	if !errors.Is(err, ErrUnavailable) && unavailable(err) {
+		err = ErrUnavailable
 	}
 	for _, row := range errorCodes {
 		if errors.Is(err, row.err) {
@@ -144,7 +154,21 @@ func AbortWithError(c *gin.Context, err error) {
 			c.Header("WWW-Authenticate", "Bearer")
 		}
 	}
+	if row.status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", retryAfterUnavailable)
+	}
 	c.AbortWithStatusJSON(row.status, ErrorBody{Error: row.code, Message: msg})
+}
+
+// retryAfterUnavailable is the Retry-After of a 503, in seconds: outages
+// ginjwt sees heal within a second of their cause going away.
+const retryAfterUnavailable = "1"
+
+// unavailable reports whether err means a dependency could not serve the
+// request for now: the database is down, read-only or full, or no hashing
+// slot freed up in time. Such errors are answered 503, not 500.
+func unavailable(err error) bool {
+	return errors.Is(err, users.ErrBusy) || dbfault.Unavailable(err)
 }
 
 // tokenError reports whether err is about the token presented (missing,

@@ -22,6 +22,10 @@ var (
 	// ErrMalformedHash: a stored hash has a known format but is damaged, or
 	// names parameters beyond this package's limits (see [Params.Validate]).
 	ErrMalformedHash = errors.New("users: malformed password hash")
+	// ErrBusy: no hashing slot freed up within the Hasher's wait bound
+	// ([Hasher.SetMaxWait]): the login was not attempted, so it counts as
+	// neither a success nor a failure. ginjwt answers it 503 with Retry-After.
+	ErrBusy = errors.New("users: too many passwords being checked; try again shortly")
 	// ErrInvalidParams: a [Params] value is outside the accepted limits.
 	ErrInvalidParams = errors.New("users: invalid argon2id parameters")
 )
