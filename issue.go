@@ -96,10 +96,17 @@ func copyUser(from, c *Claims) error {
 // whose jti becomes the session ID, and an access token (or, with
 // Config.Sliding, one sliding token).
 func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
+	// Read before the clock: a cut-off that commits after this read
+	// refuses the session, one that committed before it does not.
+	gen, err := a.generation(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	now := a.now()
 	if a.cfg.Sliding {
 		c := a.newClaims(SlidingToken, "", now, a.cfg.SlidingTTL)
 		c.RefreshExpiresAt = now.Add(a.cfg.SlidingRefreshTTL).Truncate(time.Second)
+		c.Generation = gen
 		if err := a.setUser(ctx, u, c); err != nil {
 			return nil, err
 		}
@@ -110,6 +117,7 @@ func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
 		return &Pair{Access: tok, AccessClaims: c}, nil
 	}
 	rc := a.newClaims(RefreshToken, "", now, a.cfg.RefreshTTL)
+	rc.Generation = gen
 	if err := a.setUser(ctx, u, rc); err != nil {
 		return nil, err
 	}
@@ -130,6 +138,7 @@ func (a *Auth) issueAccess(ctx context.Context, rc *Claims, u *users.User, now t
 		p.Refresh, p.RefreshClaims = tok, rc
 	}
 	ac := a.newClaims(AccessToken, rc.SessionID, now, a.cfg.AccessTTL)
+	ac.Generation = rc.Generation
 	if ac.ExpiresAt.After(rc.ExpiresAt) {
 		ac.ExpiresAt = rc.ExpiresAt
 	}
@@ -157,7 +166,7 @@ func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh 
 	now := a.now()
 	if rc.Type == SlidingToken {
 		c := a.newClaims(SlidingToken, rc.SessionID, now, a.cfg.SlidingTTL)
-		c.RefreshExpiresAt = rc.RefreshExpiresAt
+		c.RefreshExpiresAt, c.Generation = rc.RefreshExpiresAt, rc.Generation
 		if c.ExpiresAt.After(c.RefreshExpiresAt) {
 			c.ExpiresAt = c.RefreshExpiresAt
 		}
@@ -174,6 +183,7 @@ func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh 
 		return a.issueAccess(ctx, rc, u, now, false)
 	}
 	next := a.newClaims(RefreshToken, rc.SessionID, now, a.cfg.RefreshTTL)
+	next.Generation = rc.Generation
 	if err := a.userClaims(ctx, rc, u, next); err != nil {
 		return nil, err
 	}
@@ -188,7 +198,7 @@ func (a *Auth) reissue(ctx context.Context, rc *Claims, child pipeline.Token, u 
 	c := &Claims{
 		ID: child.ID, SessionID: child.SessionID, Type: RefreshToken,
 		IssuedAt: child.IssuedAt, NotBefore: child.IssuedAt.Truncate(time.Second), ExpiresAt: child.ExpiresAt,
-		Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
+		Generation: child.Generation, Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
 	}
 	if err := a.userClaims(ctx, rc, u, c); err != nil {
 		return nil, err
@@ -244,12 +254,19 @@ func (a *Auth) Login(c *gin.Context, u *users.User) (*Pair, error) {
 }
 
 // Logout ends the session of the token the request presents, in the body
-// ({"refresh": …}) or the Authorization header: a refresh token, even
-// expired, or a valid access token. With the registry the session is
-// revoked — every token of it, at once — and SessionRevoked is emitted;
-// LoggedOut always is. Logging out a session already revoked succeeds. A
-// request with no usable token is an error wrapping ErrTokenMissing or
-// ErrTokenInvalid.
+// ({"refresh": …}), the Authorization header or (cookie modes) a cookie: a
+// refresh token, even expired, or a valid access token. With the registry
+// the session is revoked — every token of it, at once — and SessionRevoked
+// and LoggedOut are emitted. Logging out a session already revoked
+// succeeds. As a revocation endpoint answers (RFC 7009 §2.2), a token that
+// cannot end any session — malformed, forged, an expired access token —
+// ends nothing and is no error either; in cookie modes the cookies are
+// cleared all the same.
+//
+// A request with no token at all is an error wrapping ErrBadRequest (the
+// token is required, RFC 7009 §2.1); a failed CSRF or Origin check one
+// wrapping ErrCSRFFailed, and it changes nothing; a revocation the
+// database cannot write one wrapping ErrUnavailable.
 func (a *Auth) Logout(c *gin.Context) error {
 	if err := a.logoutRequest(c); err != nil {
 		return err
@@ -260,12 +277,16 @@ func (a *Auth) Logout(c *gin.Context) error {
 	return nil
 }
 
+// errLogoutNoToken is a logout that presents no token at all.
+var errLogoutNoToken = withDetail(ErrBadRequest, "no token was presented: send the refresh token as for a refresh")
+
 // logoutRequest revokes the session of the token the request presents. In
-// cookie modes a token from a cookie must pass the CSRF check first.
+// cookie modes a token from a cookie must pass the CSRF check first. An
+// unusable token is no error: there is nothing to revoke.
 func (a *Auth) logoutRequest(c *gin.Context) error {
 	ctx := c.Request.Context()
 	claims, err := a.logoutClaims(c)
-	if err != nil {
+	if err != nil || claims == nil {
 		return err
 	}
 	e := Event{UserID: claims.UserID, Username: claims.Username, SessionID: claims.SessionID, Token: claims,
@@ -282,7 +303,9 @@ func (a *Auth) logoutRequest(c *gin.Context) error {
 
 // logoutClaims finds the token whose session a logout ends: a refresh or
 // sliding token, which still names its session once expired, or a valid
-// access token.
+// access token. It returns nil claims and no error for a token that names
+// no session it may end (unparsable, forged, an expired access token), and
+// errLogoutNoToken when the request has no token at all.
 func (a *Auth) logoutClaims(c *gin.Context) (*Claims, error) {
 	if a.csrfOn() {
 		if err := a.checkOrigin(c.Request, false); err != nil {
@@ -298,20 +321,25 @@ func (a *Auth) logoutClaims(c *gin.Context) (*Claims, error) {
 			err = ErrTokenMissing
 		}
 	}
-	if err != nil {
-		return nil, err
+	switch {
+	case errors.Is(err, ErrTokenMissing):
+		return nil, errLogoutNoToken
+	case tokenError(err):
+		return nil, nil // a malformed Authorization header or cookie
+	case err != nil:
+		return nil, err // a malformed body, or a token in two places
 	}
 	claims, err := a.parse(token)
 	if claims == nil {
-		return nil, err
-	}
-	if claims.Type == AccessToken && err != nil {
-		return nil, err
+		return nil, nil
 	}
 	if fromCookie && a.csrfOn() {
 		if err := a.checkCSRF(c.Request, claims.SessionID); err != nil {
 			return nil, err
 		}
+	}
+	if claims.Type == AccessToken && err != nil {
+		return nil, nil
 	}
 	return claims, nil
 }

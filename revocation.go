@@ -142,7 +142,8 @@ func (a *Auth) revoked(c *Claims) (registry.Kind, bool) {
 	if a.registry == nil {
 		return "", false
 	}
-	return a.registry.RevokedBy(c.ID, c.SessionID, c.UserID, c.IssuedAt)
+	t := pipeline.Token{ID: c.ID, SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, Generation: c.Generation}
+	return a.registry.RevokedBy(&t)
 }
 
 // RevokeSession revokes every token of the session sid, at once in this
@@ -150,6 +151,15 @@ func (a *Auth) revoked(c *Claims) (registry.Kind, bool) {
 // others, and emits SessionRevoked.
 func (a *Auth) RevokeSession(ctx context.Context, sid, reason string) error {
 	return a.revokeSession(ctx, Event{SessionID: sid, Reason: reason})
+}
+
+// generation is the user's cut-off generation, under which a new session
+// is issued: 0 without the registry.
+func (a *Auth) generation(ctx context.Context, userID string) (int64, error) {
+	if a.registry == nil {
+		return 0, nil
+	}
+	return a.registry.Generation(ctx, userID)
 }
 
 // revokeSession revokes e.SessionID and emits e as SessionRevoked.
@@ -165,13 +175,15 @@ func (a *Auth) revokeSession(ctx context.Context, e Event) error {
 	return nil
 }
 
-// LogoutEverywhere revokes every token of the user issued until now: every
-// session on every device. Tokens issued afterwards are unaffected.
+// LogoutEverywhere revokes every session of the user issued before the
+// cut-off commits, on every device and every instance, whatever their
+// clocks: a refresh racing it cannot outrun it (see registry.Generation).
+// Sessions issued afterwards are unaffected.
 func (a *Auth) LogoutEverywhere(ctx context.Context, userID string) error {
 	if a.registry == nil {
 		return errNoRegistry
 	}
-	if err := a.registry.CutOffUser(ctx, userID, a.now()); err != nil {
+	if err := a.registry.CutOffUser(ctx, userID); err != nil {
 		return err
 	}
 	a.events.emit(ctx, Event{Kind: SessionRevoked, Time: a.now(), UserID: userID, Reason: registry.ReasonCutOff})

@@ -33,6 +33,9 @@ type Token struct {
 	UserID    string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Generation is the user's cut-off generation the token's session was
+	// issued under (the gen claim); see registry.Generation.
+	Generation int64
 }
 
 // Pair links a token to the token it was issued from. An access token's

@@ -203,3 +203,27 @@ func eventually(t testing.TB, d time.Duration, what string, cond func() bool) ti
 }
 
 func isNotFound(err error) bool { return errors.Is(err, registry.ErrNotFound) }
+
+// tok is a presented token of generation 0 (a session issued before any
+// cut-off), for Revoked.
+func tok(jti, sid, user string, iat time.Time) *pipeline.Token {
+	return &pipeline.Token{ID: jti, SessionID: sid, UserID: user, IssuedAt: iat}
+}
+
+// ofGeneration returns t with generation gen.
+func ofGeneration(t *pipeline.Token, gen int64) *pipeline.Token {
+	t.Generation = gen
+	return t
+}
+
+// loginGen is login under the user's cut-off generation gen.
+func loginGen(sid, user string, iat time.Time, gen int64) *pipeline.Event {
+	e := login(sid, user, iat)
+	for i := range e.Pairs {
+		e.Pairs[i].Child.Generation = gen
+		if p := e.Pairs[i].Parent; p != nil {
+			p.Generation = gen
+		}
+	}
+	return e
+}

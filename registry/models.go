@@ -28,8 +28,11 @@ type Token struct {
 	IssuedAt  time.Time `gorm:"column:issued_at;not null" json:"issued_at"`
 	ExpiresAt time.Time `gorm:"column:expires_at;not null;index:idx_ginjwt_tokens_expires" json:"expires_at"`
 	// RevokedAt is when the token was force-expired; nil while it is not.
-	RevokedAt    *time.Time `gorm:"column:revoked_at" json:"revoked_at,omitempty"`
-	RevokeReason string     `gorm:"column:revoke_reason;size:64;not null;default:''" json:"revoke_reason,omitempty"`
+	RevokedAt *time.Time `gorm:"column:revoked_at" json:"revoked_at,omitempty"`
+	// Generation is the user's cut-off generation the token was issued
+	// under (see [Generation]).
+	Generation   int64  `gorm:"column:generation;not null;default:0" json:"generation"`
+	RevokeReason string `gorm:"column:revoke_reason;size:64;not null;default:''" json:"revoke_reason,omitempty"`
 	// LastUsedAt is, on a session's root token, when the session last
 	// authenticated a request (to the Options.ActivityEvery).
 	LastUsedAt *time.Time `gorm:"column:last_used_at" json:"last_used_at,omitempty"`
@@ -77,8 +80,12 @@ type Revocation struct {
 	ID      int64  `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
 	Kind    Kind   `gorm:"column:kind;size:16;not null" json:"kind"`
 	Subject string `gorm:"column:subject;size:64;not null" json:"subject"`
-	// At is the user cut-off for KindUser: tokens issued before it are
-	// revoked. For the other kinds it is when the revoke happened.
+	// Generation, for KindUser, is the user's new cut-off generation:
+	// tokens of a lower one are revoked. A KindUser entry written before
+	// generations existed has 0, and revokes the tokens issued before At.
+	Generation int64 `gorm:"column:generation;not null;default:0" json:"generation,omitempty"`
+	// At is when the revoke happened (for a legacy KindUser entry, the
+	// cut-off time).
 	At time.Time `gorm:"column:at;not null" json:"at"`
 	// Until is when the entry stops mattering: every token it can affect has
 	// expired by then. The archiver deletes entries past it.
@@ -93,7 +100,7 @@ func (Revocation) TableName() string { return "ginjwt_revocations" }
 // Migrate creates or updates the registry's tables. It is safe to run at
 // every start.
 func Migrate(ctx context.Context, db *gorm.DB) error {
-	if err := db.WithContext(ctx).AutoMigrate(&Token{}, &TokenUserConnection{}, &Revocation{}); err != nil {
+	if err := db.WithContext(ctx).AutoMigrate(&Token{}, &TokenUserConnection{}, &Revocation{}, &Generation{}); err != nil {
 		return fmt.Errorf("registry: migrate: %w", err)
 	}
 	return nil

@@ -169,11 +169,19 @@ type Session struct {
 
 // Sessions returns the active sessions of a user, most recently used first.
 // A session is active while one of its refresh (or sliding) tokens is
-// neither expired nor revoked, and the session is not revoked as a whole.
+// neither expired nor revoked, the session is not revoked as a whole, and
+// the user has not been cut off since it began.
 func (r *Registry) Sessions(ctx context.Context, userID string) ([]Session, error) {
 	now := r.now()
+	gen, err := readGeneration(r.db.WithContext(ctx), userID, false)
+	if err != nil {
+		return nil, err
+	}
 	var live []Token
-	err := r.Tokens(ctx).Scopes(OfUser(userID), Active(now)).Where("ginjwt_tokens.type <> ?", "access").
+	// Tokens below the user's generation are cut off, whether or not the
+	// cut-off could mark their rows (a refresh racing it records its tokens
+	// after it).
+	err = r.Tokens(ctx).Scopes(OfUser(userID), Active(now)).Where("ginjwt_tokens.type <> ? AND ginjwt_tokens.generation >= ?", "access", gen).
 		Select("session_id", "expires_at").Find(&live).Error
 	if err != nil {
 		return nil, fmt.Errorf("registry: sessions: %w", err)

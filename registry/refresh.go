@@ -70,7 +70,7 @@ type IssueFunc func(outcome Outcome, parent pipeline.Token) ([]pipeline.Pair, er
 // session; Refused (the token, its session or its user is revoked) changes
 // nothing.
 func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID string, p RotatePolicy, issue IssueFunc) (Outcome, error) {
-	if kind, revoked := r.view.revoked(presented.ID, presented.SessionID, presented.UserID, presented.IssuedAt); revoked && kind != KindToken {
+	if kind, revoked := r.view.revoked(&presented); revoked && kind != KindToken {
 		return Refused, nil
 	}
 	var outcome Outcome
@@ -85,6 +85,18 @@ func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID 
 		now = r.now() // once the lock is held: waiting for it does not eat the grace window
 		if r.view.sessionRevoked(cur.SessionID) {
 			outcome = Refused // a concurrent reuse revoked the session while we waited
+			return nil
+		}
+		// The user's generation, from the database and share-locked: a
+		// cut-off committed on any instance before this read refuses the
+		// token, and one that commits later waits for this transaction and
+		// then revokes what it issued (its tokens carry the old generation).
+		gen, err := readGeneration(tx, presented.UserID, true)
+		if err != nil {
+			return err
+		}
+		if presented.Generation < gen {
+			outcome = Refused
 			return nil
 		}
 		// A token revoked as rotated is only let through to the rotation
@@ -198,5 +210,5 @@ func (r *Registry) expireOthers(tx *gorm.DB, now time.Time, sid string, keep map
 }
 
 func toPipeline(t *Token, userID string) pipeline.Token {
-	return pipeline.Token{ID: t.JTI, Type: t.Type, SessionID: t.SessionID, UserID: userID, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt}
+	return pipeline.Token{ID: t.JTI, Type: t.Type, SessionID: t.SessionID, UserID: userID, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt, Generation: t.Generation}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/ginjwt/ginjwt/pipeline"
 )
 
 // Options configure a [Registry]. A zero field means its default.
@@ -262,18 +264,18 @@ func (r *Registry) poke() {
 	}
 }
 
-// Revoked reports whether a token with these claims is revoked: the token
-// itself, its session, or its user (issued before the user's cut-off). It
-// reads memory only.
-func (r *Registry) Revoked(jti, sessionID, userID string, issuedAt time.Time) bool {
-	_, revoked := r.view.revoked(jti, sessionID, userID, issuedAt)
+// Revoked reports whether token t is revoked: the token itself (by its ID,
+// the jti), its session, or its user (a generation below the user's
+// cut-off). It reads memory only, and t is not retained.
+func (r *Registry) Revoked(t *pipeline.Token) bool {
+	_, revoked := r.view.revoked(t)
 	return revoked
 }
 
 // RevokedBy is [Registry.Revoked] that also says which kind of revocation
 // applies.
-func (r *Registry) RevokedBy(jti, sessionID, userID string, issuedAt time.Time) (Kind, bool) {
-	return r.view.revoked(jti, sessionID, userID, issuedAt)
+func (r *Registry) RevokedBy(t *pipeline.Token) (Kind, bool) {
+	return r.view.revoked(t)
 }
 
 // notifyChannel is the PostgreSQL channel revocations are announced on.

@@ -92,43 +92,17 @@ func (r *Registry) revokeSessionIn(tx *gorm.DB, now time.Time, sid, reason strin
 	if err != nil {
 		return nil, fmt.Errorf("registry: revoke session: %w", err)
 	}
-	return []Revocation{{Kind: KindSession, Subject: sid, At: now, Until: now.Add(r.opts.MaxLifetime), Reason: reason, CreatedAt: now}}, nil
+	return []Revocation{{Kind: KindSession, Subject: sid, At: now, Until: r.until(now), Reason: reason, CreatedAt: now}}, nil
 }
 
-// CutOffUser revokes every token of the user issued before at — "log out
-// everywhere". Tokens issued at or after at are unaffected.
-func (r *Registry) CutOffUser(ctx context.Context, userID string, at time.Time) error {
-	_, err := r.revoke(ctx, func(tx *gorm.DB, _ time.Time) ([]Revocation, error) {
-		return r.cutOffIn(tx, userID, at)
-	})
-	return err
-}
+// clockMargin is added to how long session and user revocations are kept,
+// for instances whose clocks disagree: a token's exp is written by the
+// issuer's clock, the entry's end by the revoker's.
+const clockMargin = 5 * time.Minute
 
-// CutOffInTx is CutOffUser inside the caller's transaction: the users
-// store runs it when a password changes or an account is deactivated, so
-// the change and the cut-off commit together. The returned function applies
-// the cut-off to this instance's view and must run after tx commits.
-func (r *Registry) CutOffInTx(ctx context.Context, tx *gorm.DB, userID string, at time.Time) (afterCommit func(), err error) {
-	rows, err := r.cutOffIn(tx.WithContext(ctx), userID, at)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.writeLog(tx.WithContext(ctx), rows); err != nil {
-		return nil, err
-	}
-	return func() { r.view.apply(rows, r.now()) }, nil
-}
-
-func (r *Registry) cutOffIn(tx *gorm.DB, userID string, at time.Time) ([]Revocation, error) {
-	now := r.now()
-	// Tokens carry iat to the millisecond: one issued in the same
-	// millisecond as the cut-off is taken to come after it.
-	at = dbTime(at).Truncate(time.Millisecond)
-	err := tx.Model(&Token{}).Scopes(OfUser(userID)).
-		Where("issued_at < ? AND revoked_at IS NULL", at).
-		Updates(map[string]any{"revoked_at": now, "revoke_reason": ReasonCutOff}).Error
-	if err != nil {
-		return nil, fmt.Errorf("registry: cut off user: %w", err)
-	}
-	return []Revocation{{Kind: KindUser, Subject: userID, At: at, Until: at.Add(r.opts.MaxLifetime), Reason: ReasonCutOff, CreatedAt: now}}, nil
+// until is when a session or user revocation made at now stops mattering:
+// every token it can affect has expired by then, by any clock within
+// clockMargin of this one.
+func (r *Registry) until(now time.Time) time.Time {
+	return now.Add(r.opts.MaxLifetime + clockMargin)
 }

@@ -49,12 +49,12 @@ func TestExpire(t *testing.T) {
 
 		// The view, from memory.
 		for _, jti := range []string{"ra", "ra1", "ra2"} {
-			if kind, ok := reg.RevokedBy(jti, "r", "u1", now); !ok || kind != registry.KindToken {
+			if kind, ok := reg.RevokedBy(tok(jti, "r", "u1", now)); !ok || kind != registry.KindToken {
 				t.Fatalf("RevokedBy(%s) = %q, %v", jti, kind, ok)
 			}
 		}
 		for _, jti := range []string{"r", "a0", "rb", "rb1", "s", "sa", "never-recorded"} {
-			if reg.Revoked(jti, "r", "u1", now) {
+			if reg.Revoked(tok(jti, "r", "u1", now)) {
 				t.Fatalf("Revoked(%s) = true", jti)
 			}
 		}
@@ -114,13 +114,13 @@ func TestRevokeSession(t *testing.T) {
 			if tk.RevokedAt == nil || !tk.RevokedAt.Equal(now) || tk.RevokeReason != registry.ReasonLogout {
 				t.Fatalf("%s: %v %q", jti, tk.RevokedAt, tk.RevokeReason)
 			}
-			if kind, ok := reg.RevokedBy(jti, "r", "u1", now); !ok || kind != registry.KindSession {
+			if kind, ok := reg.RevokedBy(tok(jti, "r", "u1", now)); !ok || kind != registry.KindSession {
 				t.Fatalf("RevokedBy(%s) = %q, %v", jti, kind, ok)
 			}
 		}
 		// A token of the session the registry never saw (its registration
 		// still queued, say) is revoked too.
-		if !reg.Revoked("not-yet-recorded", "r", "u1", now.Add(time.Second)) || !reg.SessionRevoked("r") {
+		if !reg.Revoked(tok("not-yet-recorded", "r", "u1", now.Add(time.Second))) || !reg.SessionRevoked("r") {
 			t.Fatal("an unrecorded token of the revoked session is not revoked")
 		}
 		for _, jti := range []string{"s", "sa", "t", "t-a"} {
@@ -128,7 +128,7 @@ func TestRevokeSession(t *testing.T) {
 				t.Fatalf("%s of another session was revoked", jti)
 			}
 		}
-		if reg.Revoked("s", "s", "u2", now) || reg.Revoked("t", "t", "u1", now) || reg.SessionRevoked("t") {
+		if reg.Revoked(tok("s", "s", "u2", now)) || reg.Revoked(tok("t", "t", "u1", now)) || reg.SessionRevoked("t") {
 			t.Fatal("another session is revoked in the view")
 		}
 		rows := revocations(t, db)
@@ -136,14 +136,14 @@ func TestRevokeSession(t *testing.T) {
 			t.Fatalf("%d log rows, want 1", len(rows))
 		}
 		if r := rows[0]; r.Kind != registry.KindSession || r.Subject != "r" || r.Reason != registry.ReasonLogout ||
-			!r.At.Equal(now) || !r.Until.Equal(now.Add(maxLifetime)) {
-			t.Fatalf("log row %+v, want until %v", r, now.Add(maxLifetime))
+			!r.At.Equal(now) || !r.Until.Equal(now.Add(maxLifetime+5*time.Minute)) { // 5 min: the clock margin
+			t.Fatalf("log row %+v, want until %v", r, now.Add(maxLifetime+5*time.Minute))
 		}
 		// A session the registry knows nothing of can be revoked as well.
 		if err := reg.RevokeSession(ctx, "unknown", registry.ReasonLogout); err != nil {
 			t.Fatal(err)
 		}
-		if !reg.Revoked("x", "unknown", "u3", now) {
+		if !reg.Revoked(tok("x", "unknown", "u3", now)) {
 			t.Fatal("unknown session not revoked")
 		}
 	})
@@ -156,69 +156,63 @@ func TestCutOffUser(t *testing.T) {
 		const maxLifetime = 25 * time.Hour
 		reg := newRegistry(t, db, registry.Options{Clock: clk.Now, MaxLifetime: maxLifetime})
 		ctx := context.Background()
-		base := clk.Now().Add(-time.Hour) // to the millisecond
-		// The cut-off falls 700 µs into a millisecond: tokens carry iat to
-		// the millisecond, so that whole millisecond counts as after it.
-		at := base.Add(500*time.Millisecond + 700*time.Microsecond)
-		cut := base.Add(500 * time.Millisecond)
-		issued := map[string]time.Time{
-			"long-before": base.Add(-time.Minute),
-			"just-before": cut.Add(-time.Millisecond),
-			"µs-before":   cut.Add(-time.Microsecond),
-			"at-cut":      cut,
-			"within-ms":   cut.Add(300 * time.Microsecond), // before at, same millisecond
-			"after":       at.Add(time.Millisecond),
+		gen, err := reg.Generation(ctx, "u1")
+		if err != nil || gen != 0 {
+			t.Fatalf("Generation of a user never cut off = %d, %v; want 0", gen, err)
 		}
-		revoked := map[string]bool{"long-before": true, "just-before": true, "µs-before": true}
-		for jti, iat := range issued {
-			record(t, reg, login(jti, "u1", iat))
-		}
-		record(t, reg, login("other-user", "u2", base.Add(-time.Minute)))
+		// Issue times do not matter, only generations: a session "issued"
+		// an hour in the future by a clock that runs ahead is still before
+		// the cut-off.
+		record(t, reg, loginGen("past", "u1", clk.Now().Add(-time.Hour), 0))
+		record(t, reg, loginGen("future", "u1", clk.Now().Add(time.Hour), 0))
+		record(t, reg, loginGen("other-user", "u2", clk.Now(), 0))
 
-		if err := reg.CutOffUser(ctx, "u1", at); err != nil {
+		if err := reg.CutOffUser(ctx, "u1"); err != nil {
 			t.Fatal(err)
 		}
-		for jti, iat := range issued {
-			for _, j := range []string{jti, jti + "-a"} {
-				tk := mustJTI(t, reg, j)
-				if got := tk.RevokedAt != nil; got != revoked[jti] {
-					t.Errorf("%s (issued %v before the cut-off): revoked in the database %v, want %v", j, cut.Sub(iat), got, revoked[jti])
-				}
-				if revoked[jti] && tk.RevokeReason != registry.ReasonCutOff {
-					t.Errorf("%s: reason %q", j, tk.RevokeReason)
-				}
-			}
-			// The view decides from iat alone, for tokens it has never seen too.
-			kind, got := reg.RevokedBy("unseen-"+jti, "unseen", "u1", iat)
-			if got != revoked[jti] || (got && kind != registry.KindUser) {
-				t.Errorf("RevokedBy(issued %v before the cut-off) = %q, %v; want %v", cut.Sub(iat), kind, got, revoked[jti])
+		if gen, err = reg.Generation(ctx, "u1"); err != nil || gen != 1 {
+			t.Fatalf("Generation after a cut-off = %d, %v; want 1", gen, err)
+		}
+		for _, jti := range []string{"past", "past-a", "future", "future-a"} {
+			if tk := mustJTI(t, reg, jti); tk.RevokedAt == nil || tk.RevokeReason != registry.ReasonCutOff {
+				t.Errorf("%s: revoked_at %v, reason %q; want revoked as cut off", jti, tk.RevokedAt, tk.RevokeReason)
 			}
 		}
-		if mustJTI(t, reg, "other-user").RevokedAt != nil || reg.Revoked("x", "y", "u2", base.Add(-time.Minute)) {
+		// The view decides from the generation alone, for tokens it has
+		// never seen too, whatever their iat.
+		for _, iat := range []time.Time{clk.Now().Add(-time.Hour), clk.Now().Add(time.Hour)} {
+			if kind, got := reg.RevokedBy(ofGeneration(tok("unseen", "unseen", "u1", iat), 0)); !got || kind != registry.KindUser {
+				t.Errorf("a generation-0 token issued at %v: RevokedBy = %q, %v; want user", iat, kind, got)
+			}
+			if reg.Revoked(ofGeneration(tok("unseen", "unseen", "u1", iat), 1)) {
+				t.Errorf("a generation-1 token issued at %v is refused", iat)
+			}
+		}
+		if mustJTI(t, reg, "other-user").RevokedAt != nil || reg.Revoked(tok("x", "y", "u2", clk.Now())) {
 			t.Fatal("another user was cut off")
 		}
 		rows := revocations(t, db)
 		if len(rows) != 1 {
 			t.Fatalf("%d log rows", len(rows))
 		}
-		if r := rows[0]; r.Kind != registry.KindUser || r.Subject != "u1" || !r.At.Equal(cut) ||
-			!r.Until.Equal(cut.Add(maxLifetime)) || r.Reason != registry.ReasonCutOff {
+		if r := rows[0]; r.Kind != registry.KindUser || r.Subject != "u1" || r.Generation != 1 ||
+			!r.Until.After(clk.Now().Add(maxLifetime)) || r.Reason != registry.ReasonCutOff {
 			t.Fatalf("log row %+v", r)
 		}
 
-		// An earlier cut-off does not move the later one back.
-		if err := reg.CutOffUser(ctx, "u1", base.Add(-time.Hour)); err != nil {
+		// A session issued under generation 1 survives until the next cut-off.
+		record(t, reg, loginGen("after", "u1", clk.Now(), 1))
+		if mustJTI(t, reg, "after").RevokedAt != nil {
+			t.Fatal("a session issued after the cut-off is revoked")
+		}
+		if err := reg.CutOffUser(ctx, "u1"); err != nil {
 			t.Fatal(err)
 		}
-		if !reg.Revoked("x", "y", "u1", cut.Add(-time.Millisecond)) {
-			t.Fatal("an earlier cut-off undid a later one")
+		if !reg.Revoked(ofGeneration(tok("x", "y", "u1", clk.Now()), 1)) || mustJTI(t, reg, "after").RevokedAt == nil {
+			t.Fatal("a second cut-off did not apply")
 		}
-		// A later one moves it forward.
-		if err := reg.CutOffUser(ctx, "u1", at.Add(time.Second)); err != nil {
-			t.Fatal(err)
-		}
-		if !reg.Revoked("x", "y", "u1", at.Add(time.Millisecond)) || mustJTI(t, reg, "after").RevokedAt == nil {
-			t.Fatal("a later cut-off did not apply")
+		if gen, _ = reg.Generation(ctx, "u1"); gen != 2 {
+			t.Fatalf("Generation after two cut-offs = %d", gen)
 		}
 	})
 }
@@ -249,10 +243,10 @@ func TestCutOffInTx(t *testing.T) {
 		if mustJTI(t, reg, "s1").RevokedAt != nil || len(revocations(t, db)) != 0 {
 			t.Fatal("a rolled-back cut-off left rows")
 		}
-		if reg.Revoked("s1", "s1", "u1", iat) {
+		if reg.Revoked(tok("s1", "s1", "u1", iat)) {
 			t.Fatal("a rolled-back cut-off is in the view")
 		}
-		if err := reg.Sync(ctx); err != nil || reg.Revoked("s1", "s1", "u1", iat) {
+		if err := reg.Sync(ctx); err != nil || reg.Revoked(tok("s1", "s1", "u1", iat)) {
 			t.Fatalf("Sync: %v; a rolled-back cut-off came in", err)
 		}
 
@@ -267,11 +261,11 @@ func TestCutOffInTx(t *testing.T) {
 		if mustJTI(t, reg, "s1").RevokedAt == nil || len(revocations(t, db)) != 1 {
 			t.Fatal("the committed cut-off left no rows")
 		}
-		if reg.Revoked("s1", "s1", "u1", iat) {
+		if reg.Revoked(tok("s1", "s1", "u1", iat)) {
 			t.Fatal("the view changed before afterCommit")
 		}
 		afterCommit()
-		if !reg.Revoked("s1", "s1", "u1", iat) {
+		if !reg.Revoked(tok("s1", "s1", "u1", iat)) {
 			t.Fatal("afterCommit did not apply the cut-off")
 		}
 	})

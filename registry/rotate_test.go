@@ -181,7 +181,7 @@ func TestRotate(t *testing.T) {
 			if _, reason := r.revoked(child.ID); reason != registry.ReasonReuse {
 				t.Fatalf("child revoked for %q", reason)
 			}
-			if !r.reg.SessionRevoked("a") || !r.reg.Revoked("unrecorded", "a", "u1", r.clk.Now()) {
+			if !r.reg.SessionRevoked("a") || !r.reg.Revoked(tok("unrecorded", "a", "u1", r.clk.Now())) {
 				t.Fatal("the view does not know the session is revoked")
 			}
 			logRows := revocations(t, db)
@@ -220,11 +220,11 @@ func TestRotate(t *testing.T) {
 			if ok, reason := r.revoked("d"); !ok || reason != registry.ReasonRotated {
 				t.Fatalf("presented token: revoked %v, reason %q", ok, reason)
 			}
-			if kind, ok := r.reg.RevokedBy("d", "d", "u1", s.IssuedAt); !ok || kind != registry.KindToken {
+			if kind, ok := r.reg.RevokedBy(tok("d", "d", "u1", s.IssuedAt)); !ok || kind != registry.KindToken {
 				t.Fatalf("view: %q, %v", kind, ok)
 			}
 			child := r.child()
-			if ok, _ := r.revoked(child.ID); ok || r.reg.Revoked(child.ID, "d", "u1", child.IssuedAt) {
+			if ok, _ := r.revoked(child.ID); ok || r.reg.Revoked(tok(child.ID, "d", "u1", child.IssuedAt)) {
 				t.Fatal("the new refresh token is revoked")
 			}
 			if ok, _ := r.revoked("d-a"); ok {
@@ -266,7 +266,7 @@ func TestRotate(t *testing.T) {
 				if ok, reason := r.revoked(jti); !ok || reason != want {
 					t.Errorf("%s: revoked %v for %q, want %q", jti, ok, reason, want)
 				}
-				if !r.reg.Revoked(jti, "f", "u1", s.IssuedAt) {
+				if !r.reg.Revoked(tok(jti, "f", "u1", s.IssuedAt)) {
 					t.Errorf("%s not revoked in the view", jti)
 				}
 			}
@@ -285,7 +285,7 @@ func TestRotate(t *testing.T) {
 			if c := r.is.last(t); c.outcome != registry.Renewed || c.parent.ID != "g" {
 				t.Fatalf("IssueFunc called with %s, %s", outcomeName(c.outcome), c.parent.ID)
 			}
-			if ok, _ := r.revoked("g"); ok || r.reg.Revoked("g", "g", "u1", s.IssuedAt) {
+			if ok, _ := r.revoked("g"); ok || r.reg.Revoked(tok("g", "g", "u1", s.IssuedAt)) {
 				t.Fatal("the refresh token was revoked")
 			}
 			if ok, reason := r.revoked("g-a"); !ok || reason != registry.ReasonOnRefresh {
@@ -350,7 +350,7 @@ func TestRotate(t *testing.T) {
 			if !errors.Is(err, errIssue) {
 				t.Fatalf("Rotate = %v, want the IssueFunc's error", err)
 			}
-			if ok, _ := r.revoked("i"); ok || r.refreshChildren("i") != 0 || len(revocations(t, db)) != logRows || r.reg.Revoked("i", "i", "u1", s.IssuedAt) {
+			if ok, _ := r.revoked("i"); ok || r.refreshChildren("i") != 0 || len(revocations(t, db)) != logRows || r.reg.Revoked(tok("i", "i", "u1", s.IssuedAt)) {
 				t.Fatal("a failed rotation left changes")
 			}
 			r.is.err = nil

@@ -110,7 +110,7 @@ func recordToken(tx *gorm.DB, t pipeline.Token, parentID int64, hasParent bool, 
 func insertToken(tx *gorm.DB, t pipeline.Token, parentID int64, hasParent bool, now time.Time) (int64, bool, error) {
 	row := Token{
 		JTI: t.ID, Type: t.Type, SessionID: t.SessionID,
-		IssuedAt: dbTime(t.IssuedAt), ExpiresAt: dbTime(t.ExpiresAt), CreatedAt: now,
+		IssuedAt: dbTime(t.IssuedAt), ExpiresAt: dbTime(t.ExpiresAt), Generation: t.Generation, CreatedAt: now,
 	}
 	if hasParent {
 		row.ParentID = &parentID

@@ -65,16 +65,16 @@ func TestSyncAcrossInstances(t *testing.T) {
 		if _, err := a.Expire(ctx, idOf(t, a, "s2-a")); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.CutOffUser(ctx, "u2", now); err != nil {
+		if err := a.CutOffUser(ctx, "u2"); err != nil {
 			t.Fatal(err)
 		}
 		type check struct{ jti, sid, user string }
 		checks := []check{{"s1-a", "s1", "u1"}, {"s2-a", "s2", "u1"}, {"s3", "s3", "u2"}}
 		for _, c := range checks {
-			if !a.Revoked(c.jti, c.sid, c.user, now.Add(-time.Minute)) {
+			if !a.Revoked(tok(c.jti, c.sid, c.user, now.Add(-time.Minute))) {
 				t.Fatalf("A does not see its own revocation of %s", c.jti)
 			}
-			if b.Revoked(c.jti, c.sid, c.user, now.Add(-time.Minute)) {
+			if b.Revoked(tok(c.jti, c.sid, c.user, now.Add(-time.Minute))) {
 				t.Fatalf("B saw %s revoked before it synced", c.jti)
 			}
 		}
@@ -82,11 +82,11 @@ func TestSyncAcrossInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range checks {
-			if !b.Revoked(c.jti, c.sid, c.user, now.Add(-time.Minute)) {
+			if !b.Revoked(tok(c.jti, c.sid, c.user, now.Add(-time.Minute))) {
 				t.Fatalf("B does not see %s revoked after Sync", c.jti)
 			}
 		}
-		if b.Revoked("s2", "s2", "u1", now) {
+		if b.Revoked(tok("s2", "s2", "u1", now)) {
 			t.Fatal("B sees a token revoked that was not")
 		}
 		// Sync again: nothing new, nothing lost.
@@ -125,7 +125,7 @@ func TestListenNotify(t *testing.T) {
 			t.Fatal(err)
 		}
 		commit := time.Since(start)
-		wait := eventually(t, 5*time.Second, "B sees "+sid, func() bool { return b.Revoked("x", sid, "u", now) })
+		wait := eventually(t, 5*time.Second, "B sees "+sid, func() bool { return b.Revoked(tok("x", sid, "u", now)) })
 		t.Logf("LISTEN/NOTIFY: %s revoked on A (commit %v), seen by B %v after the commit", sid, commit, wait)
 	}
 	for _, r := range []*registry.Registry{a, b} {
@@ -153,7 +153,7 @@ func TestStartLoadsTheLog(t *testing.T) {
 		if _, err := a.Expire(ctx, idOf(t, a, "s2-a")); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.CutOffUser(ctx, "u2", now); err != nil {
+		if err := a.CutOffUser(ctx, "u2"); err != nil {
 			t.Fatal(err)
 		}
 		// Written three hours ago by an instance whose tokens live one hour:
@@ -164,7 +164,7 @@ func TestStartLoadsTheLog(t *testing.T) {
 		if err := old.RevokeSession(ctx, "stale", registry.ReasonLogout); err != nil {
 			t.Fatal(err)
 		}
-		if err := old.CutOffUser(ctx, "u3", past.Now()); err != nil {
+		if err := old.CutOffUser(ctx, "u3"); err != nil {
 			t.Fatal(err)
 		}
 
@@ -175,13 +175,13 @@ func TestStartLoadsTheLog(t *testing.T) {
 		if err := c.Start(ctx); err != nil { // twice: nothing more
 			t.Fatal(err)
 		}
-		if !c.SessionRevoked("s1") || !c.Revoked("s2-a", "s2", "u1", now) || !c.Revoked("x", "y", "u2", now.Add(-time.Second)) {
+		if !c.SessionRevoked("s1") || !c.Revoked(tok("s2-a", "s2", "u1", now)) || !c.Revoked(tok("x", "y", "u2", now.Add(-time.Second))) {
 			t.Fatal("Start did not load the live log")
 		}
-		if c.Revoked("s2", "s2", "u1", now) {
+		if c.Revoked(tok("s2", "s2", "u1", now)) {
 			t.Fatal("Start loaded a revocation that was not")
 		}
-		if c.SessionRevoked("stale") || c.Revoked("x", "y", "u3", past.Now().Add(-time.Hour)) {
+		if c.SessionRevoked("stale") || c.Revoked(tok("x", "y", "u3", past.Now().Add(-time.Hour))) {
 			t.Fatal("Start loaded entries past their Until")
 		}
 	})
@@ -203,7 +203,7 @@ func TestResyncLoop(t *testing.T) {
 			if err := a.RevokeSession(ctx, sid, registry.ReasonLogout); err != nil {
 				t.Fatal(err)
 			}
-			took := eventually(t, 5*time.Second, "B sees "+sid+" revoked", func() bool { return b.Revoked("x", sid, "u1", now) })
+			took := eventually(t, 5*time.Second, "B sees "+sid+" revoked", func() bool { return b.Revoked(tok("x", sid, "u1", now)) })
 			t.Logf("%s seen after %v", sid, took)
 		}
 	})
@@ -313,7 +313,7 @@ func TestListenReconnects(t *testing.T) {
 		if err := a.RevokeSession(ctx, sid, registry.ReasonLogout); err != nil {
 			t.Fatal(err)
 		}
-		took := eventually(t, 5*time.Second, "B sees "+sid, func() bool { return b.Revoked("x", sid, "u", now) })
+		took := eventually(t, 5*time.Second, "B sees "+sid, func() bool { return b.Revoked(tok("x", sid, "u", now)) })
 		t.Logf("after reconnecting: %s seen after %v", sid, took)
 	}
 }
@@ -378,7 +378,7 @@ func TestSyncReadsConcurrentTransactions(t *testing.T) {
 	if err := b.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !b.SessionRevoked("s2") || b.Revoked("x", "y", "u1", now.Add(-time.Second)) {
+	if !b.SessionRevoked("s2") || b.Revoked(tok("x", "y", "u1", now.Add(-time.Second))) {
 		t.Fatal("B before the first transaction committed")
 	}
 	if err := tx.Commit().Error; err != nil {
@@ -388,7 +388,7 @@ func TestSyncReadsConcurrentTransactions(t *testing.T) {
 	if err := b.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !b.Revoked("x", "y", "u1", now.Add(-time.Second)) {
+	if !b.Revoked(tok("x", "y", "u1", now.Add(-time.Second))) {
 		t.Fatal("B missed a revocation that committed after a later one")
 	}
 }

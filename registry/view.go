@@ -3,6 +3,8 @@ package registry
 import (
 	"sync"
 	"time"
+
+	"github.com/ginjwt/ginjwt/pipeline"
 )
 
 // view is the in-memory projection of the revocation log: the revoked
@@ -21,7 +23,11 @@ type view struct {
 	gaps   map[int64]time.Time
 }
 
+// cutOff is a user's latest cut-off: tokens of a lower generation are
+// revoked; at is the cut-off time of legacy entries (generation 0), which
+// revoke the tokens issued before it.
 type cutOff struct {
+	gen       int64
 	at, until time.Time
 }
 
@@ -34,17 +40,17 @@ func newView() *view {
 	}
 }
 
-// revoked reports whether a token with these claims is revoked, and why.
-func (v *view) revoked(jti, sid, userID string, issuedAt time.Time) (Kind, bool) {
+// revoked reports whether token t is revoked, and why.
+func (v *view) revoked(t *pipeline.Token) (Kind, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	if _, ok := v.tokens[jti]; ok {
+	if _, ok := v.tokens[t.ID]; ok {
 		return KindToken, true
 	}
-	if _, ok := v.sessions[sid]; ok {
+	if _, ok := v.sessions[t.SessionID]; ok {
 		return KindSession, true
 	}
-	if c, ok := v.users[userID]; ok && issuedAt.Before(c.at) {
+	if c, ok := v.users[t.UserID]; ok && (t.Generation < c.gen || t.IssuedAt.Before(c.at)) {
 		return KindUser, true
 	}
 	return "", false
@@ -66,9 +72,10 @@ func (v *view) apply(rows []Revocation, now time.Time) {
 			v.sessions[r.Subject] = later(v.sessions[r.Subject], r.Until)
 		case KindUser:
 			c := v.users[r.Subject]
-			if r.At.After(c.at) {
-				c.at = r.At
+			if r.Generation == 0 && r.At.After(c.at) {
+				c.at = r.At // a legacy entry: ordered by time
 			}
+			c.gen = max(c.gen, r.Generation)
 			c.until = later(c.until, r.Until)
 			v.users[r.Subject] = c
 		}

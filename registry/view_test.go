@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/ginjwt/ginjwt/pipeline"
 	"slices"
 	"testing"
 	"time"
@@ -84,32 +85,38 @@ func TestViewApply(t *testing.T) {
 		{Kind: KindToken, Subject: "jti-1", Until: t0.Add(time.Minute)}, // an earlier Until does not shorten it
 		{Kind: KindToken, Subject: "jti-old", Until: t0},                // no longer matters
 		{Kind: KindSession, Subject: "sid-1", Until: t0.Add(2 * time.Hour)},
-		{Kind: KindUser, Subject: "u1", At: t0.Add(-time.Minute), Until: t0.Add(time.Hour)},
-		{Kind: KindUser, Subject: "u1", At: t0.Add(-time.Hour), Until: t0.Add(3 * time.Hour)}, // earlier cut-off, later until
+		{Kind: KindUser, Subject: "u1", Generation: 2, At: t0, Until: t0.Add(time.Hour)},
+		{Kind: KindUser, Subject: "u1", Generation: 1, At: t0, Until: t0.Add(3 * time.Hour)},    // read late: lower generation, later until
+		{Kind: KindUser, Subject: "legacy", At: t0.Add(-time.Minute), Until: t0.Add(time.Hour)}, // written before generations: by time
 		{Kind: "unknown", Subject: "x", Until: t0.Add(time.Hour)},
 	}, t0)
-	if v.size() != 3 {
-		t.Fatalf("size %d, want 3", v.size())
+	if v.size() != 4 {
+		t.Fatalf("size %d, want 4", v.size())
 	}
 	iat := t0.Add(-2 * time.Minute)
 	cases := []struct {
 		jti, sid, user string
+		gen            int64
 		iat            time.Time
 		want           Kind
 	}{
-		{"jti-1", "other", "u9", iat, KindToken},
-		{"jti-1", "sid-1", "u1", iat, KindToken}, // the token itself first
-		{"jti-2", "sid-1", "u9", iat, KindSession},
-		{"jti-old", "other", "u9", iat, ""},
-		{"jti-2", "other", "u1", iat, KindUser},
-		{"jti-2", "other", "u1", t0.Add(-time.Minute), ""}, // at the cut-off
-		{"jti-2", "other", "u1", t0, ""},
-		{"x", "x", "u2", iat, ""},
+		{"jti-1", "other", "u9", 0, iat, KindToken},
+		{"jti-1", "sid-1", "u1", 0, iat, KindToken}, // the token itself first
+		{"jti-2", "sid-1", "u9", 0, iat, KindSession},
+		{"jti-old", "other", "u9", 0, iat, ""},
+		{"jti-2", "other", "u1", 0, iat, KindUser},
+		{"jti-2", "other", "u1", 1, iat, KindUser},
+		{"jti-2", "other", "u1", 2, iat, ""},                // issued under the latest generation
+		{"jti-2", "other", "u1", 2, t0.Add(-time.Hour), ""}, // whatever its iat
+		{"jti-2", "other", "legacy", 0, iat, KindUser},
+		{"jti-2", "other", "legacy", 0, t0.Add(-time.Minute), ""}, // at the legacy cut-off
+		{"x", "x", "u2", 0, iat, ""},
 	}
 	for _, tc := range cases {
-		kind, ok := v.revoked(tc.jti, tc.sid, tc.user, tc.iat)
+		tk := &pipeline.Token{ID: tc.jti, SessionID: tc.sid, UserID: tc.user, IssuedAt: tc.iat, Generation: tc.gen}
+		kind, ok := v.revoked(tk)
 		if kind != tc.want || ok != (tc.want != "") {
-			t.Errorf("revoked(%s, %s, %s, %v) = %q, %v; want %q", tc.jti, tc.sid, tc.user, tc.iat, kind, ok, tc.want)
+			t.Errorf("revoked(%+v) = %q, %v; want %q", *tk, kind, ok, tc.want)
 		}
 	}
 	if !v.sessionRevoked("sid-1") || v.sessionRevoked("other") {
@@ -119,13 +126,13 @@ func TestViewApply(t *testing.T) {
 	// Prune forgets what no longer matters, each by its own Until: the user
 	// entry lives until the latest Until it was given.
 	v.prune(t0.Add(time.Hour))
-	if _, ok := v.revoked("jti-1", "", "", iat); ok {
+	if _, ok := v.revoked(&pipeline.Token{ID: "jti-1", IssuedAt: iat}); ok {
 		t.Fatal("jti-1 kept past its Until")
 	}
 	if !v.sessionRevoked("sid-1") {
 		t.Fatal("sid-1 pruned early")
 	}
-	if _, ok := v.revoked("j", "s", "u1", iat); !ok {
+	if _, ok := v.revoked(&pipeline.Token{ID: "j", SessionID: "s", UserID: "u1", Generation: 1}); !ok {
 		t.Fatal("u1's cut-off pruned before its latest Until")
 	}
 	v.prune(t0.Add(3 * time.Hour))
