@@ -55,6 +55,10 @@ func (a *Auth) startRegistry() error {
 		Logger:    a.log,
 		OnError:   a.registrationFailed,
 		Wrap:      reg.InTx,
+		// Asynchronous registrations are journaled in the database before
+		// the answer: a crash or an outage delays them, never loses them.
+		Journal: reg.Journal(),
+		Clock:   cfg.Clock,
 	})
 	if s, ok := a.users.(*users.Store); ok {
 		s.OnCutOff(reg.CutOffInTx)
@@ -160,6 +164,16 @@ func (a *Auth) generation(ctx context.Context, userID string) (int64, error) {
 		return 0, nil
 	}
 	return a.registry.Generation(ctx, userID)
+}
+
+// flushPending lands the user's registrations still in the asynchronous
+// pipeline's journal, so that listing or revoking the user's sessions sees
+// every token the user was handed.
+func (a *Auth) flushPending(ctx context.Context, userID string) error {
+	if a.pipeline == nil {
+		return nil
+	}
+	return a.pipeline.Flush(ctx, userID)
 }
 
 // revokeSession revokes e.SessionID and emits e as SessionRevoked.

@@ -113,6 +113,10 @@ func (a *Auth) sessions(c *gin.Context) {
 	if caller == nil {
 		return
 	}
+	if err := a.flushPending(c.Request.Context(), caller.UserID); err != nil {
+		AbortWithError(c, err)
+		return
+	}
 	list, err := a.registry.Sessions(c.Request.Context(), caller.UserID)
 	if err != nil {
 		AbortWithError(c, err)
@@ -152,6 +156,10 @@ func (a *Auth) revokeSessionByID(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	sid := c.Param("id")
+	if err := a.flushPending(ctx, caller.UserID); err != nil {
+		AbortWithError(c, err)
+		return
+	}
 	owner, err := a.registry.SessionOwner(ctx, sid)
 	if errors.Is(err, registry.ErrNotFound) || (err == nil && owner != caller.UserID) {
 		err = ErrNotFound
@@ -187,6 +195,10 @@ func (a *Auth) revokeSessions(c *gin.Context) {
 		}
 		c.JSON(http.StatusOK, gin.H{"revoked": "all"})
 	case "current":
+		if err := a.flushPending(ctx, caller.UserID); err != nil {
+			AbortWithError(c, err)
+			return
+		}
 		list, err := a.registry.Sessions(ctx, caller.UserID)
 		if err != nil {
 			AbortWithError(c, err)

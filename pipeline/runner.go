@@ -38,6 +38,21 @@ type Options struct {
 	Wrap func(ctx context.Context, run func(ctx context.Context) error) error
 	// Logger receives failures. Default slog.Default().
 	Logger *slog.Logger
+
+	// Journal, with Async, saves each event before Run returns and settles
+	// it once its steps succeeded: a crash or an outage delays a
+	// registration, never loses it. Run fails when the event cannot be
+	// saved. Default none: queued events live in memory only.
+	Journal Journal
+	// ReplayEvery is how often a journaled Runner replays entries nobody
+	// settled (a crash, an outage that outlasted the retries). Default 5 s.
+	ReplayEvery time.Duration
+	// ReplayAfter is how old an unsettled entry must be before the periodic
+	// replay takes it: younger ones are most likely still queued in some
+	// instance's memory. Default 30 s. Replays are idempotent anyway.
+	ReplayAfter time.Duration
+	// Clock tells the time, for ReplayAfter. Default time.Now.
+	Clock func() time.Time
 }
 
 // Runner carries events through a list of steps, in order. A step that
@@ -54,11 +69,15 @@ type Runner struct {
 	closed bool
 	queue  chan job
 	wg     sync.WaitGroup
+
+	stopReplay context.CancelFunc // ends the replay loop; nil without a journal
+	replayDone chan struct{}
 }
 
 type job struct {
 	ctx context.Context
 	e   *Event
+	key int64 // the journal entry, 0 without a journal
 }
 
 // NewRunner returns a Runner of steps. An asynchronous Runner starts its
@@ -79,6 +98,18 @@ func NewRunner(steps []Step, opts Options) *Runner {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.ReplayEvery <= 0 {
+		opts.ReplayEvery = 5 * time.Second
+	}
+	if opts.ReplayAfter <= 0 {
+		opts.ReplayAfter = 30 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if !opts.Async {
+		opts.Journal = nil
+	}
 	r := &Runner{steps: append([]Step(nil), steps...), opts: opts, log: opts.Logger}
 	if opts.Async {
 		r.queue = make(chan job, opts.QueueSize)
@@ -87,6 +118,11 @@ func NewRunner(steps []Step, opts Options) *Runner {
 			go r.work()
 		}
 	}
+	if opts.Journal != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		r.stopReplay, r.replayDone = cancel, make(chan struct{})
+		go r.replayLoop(ctx)
+	}
 	return r
 }
 
@@ -94,36 +130,46 @@ func NewRunner(steps []Step, opts Options) *Runner {
 func (r *Runner) Steps() []Step { return append([]Step(nil), r.steps...) }
 
 // Run runs e through the steps. Synchronously, it returns the first step's
-// error. Asynchronously, it queues e and returns nil; if the queue is full
-// or the Runner is closed, it runs e in the caller, and failures are
-// reported through Options.OnError rather than returned. The event is
-// copied first, so the caller may reuse it.
+// error. Asynchronously, it saves e in the journal (when there is one;
+// a failure to save is returned, and e's tokens must not be handed out),
+// queues it and returns nil; if the queue is full or the Runner is closed,
+// it runs e in the caller, and failures are reported through
+// Options.OnError rather than returned. The event is copied first, so the
+// caller may reuse it.
 //
 // Queued events keep ctx's values but not its cancellation: a request that
 // ends does not cancel the registration of its tokens.
 func (r *Runner) Run(ctx context.Context, e *Event) error {
 	ev := e.clone()
 	if !r.opts.Async {
-		return r.runSteps(ctx, &ev)
+		return r.runSteps(ctx, &ev, 0)
+	}
+	var key int64
+	if r.opts.Journal != nil {
+		var err error
+		if key, err = r.opts.Journal.Save(ctx, &ev); err != nil {
+			return fmt.Errorf("pipeline: save the event: %w", err)
+		}
 	}
 	bg := context.WithoutCancel(ctx)
+	j := job{bg, &ev, key}
 	r.mu.RLock()
 	if !r.closed {
 		select {
-		case r.queue <- job{bg, &ev}:
+		case r.queue <- j:
 			r.mu.RUnlock()
 			return nil
 		default:
 		}
 	}
 	r.mu.RUnlock()
-	r.runReported(bg, &ev)
+	r.runReported(j)
 	return nil
 }
 
 // Close stops taking events into the queue (later ones run in the caller)
-// and waits until every queued event has run, or until ctx ends. Calling it
-// again waits again.
+// and the journal's replay, and waits until every queued event has run, or
+// until ctx ends. Calling it again waits again.
 func (r *Runner) Close(ctx context.Context) error {
 	if !r.opts.Async {
 		return nil
@@ -134,8 +180,17 @@ func (r *Runner) Close(ctx context.Context) error {
 		close(r.queue)
 	}
 	r.mu.Unlock()
+	if r.stopReplay != nil {
+		r.stopReplay()
+	}
 	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
+	go func() {
+		r.wg.Wait()
+		if r.replayDone != nil {
+			<-r.replayDone
+		}
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil
@@ -147,16 +202,17 @@ func (r *Runner) Close(ctx context.Context) error {
 func (r *Runner) work() {
 	defer r.wg.Done()
 	for j := range r.queue {
-		r.runReported(j.ctx, j.e)
+		r.runReported(j)
 	}
 }
 
-// runReported runs e with retries and reports a final failure.
-func (r *Runner) runReported(ctx context.Context, e *Event) {
+// runReported runs j's event with retries and reports a final failure. A
+// journaled event that still fails stays in the journal for the replay.
+func (r *Runner) runReported(j job) {
 	var err error
 	wait := r.opts.Backoff
 	for attempt := 1; attempt <= r.opts.Attempts; attempt++ {
-		if err = r.runSteps(ctx, e); err == nil {
+		if err = r.runSteps(j.ctx, j.e, j.key); err == nil {
 			return
 		}
 		if attempt < r.opts.Attempts {
@@ -164,21 +220,37 @@ func (r *Runner) runReported(ctx context.Context, e *Event) {
 			wait *= 2
 		}
 	}
-	r.log.ErrorContext(ctx, "ginjwt pipeline: registration failed", "kind", string(e.Kind), "user_id", e.UserID, "tokens", len(e.Pairs), "error", err)
+	if j.key != 0 {
+		r.log.WarnContext(j.ctx, "ginjwt pipeline: registration failed; the journal will replay it", "kind", string(j.e.Kind), "user_id", j.e.UserID, "tokens", len(j.e.Pairs), "error", err)
+		return
+	}
+	r.log.ErrorContext(j.ctx, "ginjwt pipeline: registration failed", "kind", string(j.e.Kind), "user_id", j.e.UserID, "tokens", len(j.e.Pairs), "error", err)
 	if r.opts.OnError != nil {
-		r.opts.OnError(ctx, e, err)
+		r.opts.OnError(j.ctx, j.e, err)
 	}
 }
 
 // ErrStepPanicked wraps the value a panicking step panicked with.
 var ErrStepPanicked = errors.New("pipeline: step panicked")
 
-// runSteps runs the steps in order, inside Options.Wrap when set.
-func (r *Runner) runSteps(ctx context.Context, e *Event) error {
-	if r.opts.Wrap == nil {
-		return r.steps1(ctx, e)
+// runSteps runs the steps in order, then settles the journal entry key
+// (when not 0), inside Options.Wrap when set.
+func (r *Runner) runSteps(ctx context.Context, e *Event, key int64) error {
+	run := func(ctx context.Context) error {
+		if err := r.steps1(ctx, e); err != nil {
+			return err
+		}
+		if key != 0 {
+			if err := r.opts.Journal.Settle(ctx, key); err != nil {
+				return fmt.Errorf("pipeline: settle the event: %w", err)
+			}
+		}
+		return nil
 	}
-	return r.opts.Wrap(ctx, func(ctx context.Context) error { return r.steps1(ctx, e) })
+	if r.opts.Wrap == nil {
+		return run(ctx)
+	}
+	return r.opts.Wrap(ctx, run)
 }
 
 // steps1 runs the steps once, in order, turning a panic into an error.
@@ -194,4 +266,64 @@ func (r *Runner) steps1(ctx context.Context, e *Event) (err error) {
 		}
 	}
 	return nil
+}
+
+// replayBatch is how many journal entries one replay reads at a time.
+const replayBatch = 100
+
+// replayLoop replays the journal's unsettled entries at once (those a
+// crashed process left), then every ReplayEvery those older than
+// ReplayAfter, until ctx ends.
+func (r *Runner) replayLoop(ctx context.Context) {
+	defer close(r.replayDone)
+	before := r.opts.Clock().Add(time.Hour) // at start: every entry, whatever the clocks say
+	t := time.NewTicker(r.opts.ReplayEvery)
+	defer t.Stop()
+	for {
+		if _, err := r.replay(ctx, before, ""); err != nil && ctx.Err() == nil {
+			r.log.WarnContext(ctx, "ginjwt pipeline: replaying the journal failed; will try again", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		before = r.opts.Clock().Add(-r.opts.ReplayAfter)
+	}
+}
+
+// replay runs the journal's entries saved before before (of userID, when
+// not empty) through the steps, each in its own attempt, and returns how
+// many it settled. It stops at the first failure: the database is likely
+// down, and the next replay takes the rest.
+func (r *Runner) replay(ctx context.Context, before time.Time, userID string) (int, error) {
+	done := 0
+	for ctx.Err() == nil {
+		entries, err := r.opts.Journal.Pending(ctx, before, userID, replayBatch)
+		if err != nil {
+			return done, fmt.Errorf("pipeline: read the journal: %w", err)
+		}
+		for i := range entries {
+			if err := r.runSteps(ctx, &entries[i].Event, entries[i].Key); err != nil {
+				return done, err
+			}
+			done++
+		}
+		if len(entries) < replayBatch {
+			break
+		}
+	}
+	return done, ctx.Err()
+}
+
+// Flush runs, now and in the caller, every journal entry of userID that is
+// not settled yet, so that what follows — listing the user's sessions,
+// revoking one — sees every token the user was handed. Without a journal
+// it does nothing. It returns the first failure.
+func (r *Runner) Flush(ctx context.Context, userID string) error {
+	if r.opts.Journal == nil || userID == "" {
+		return nil
+	}
+	_, err := r.replay(ctx, r.opts.Clock().Add(time.Hour), userID)
+	return err
 }
