@@ -100,7 +100,7 @@ func TestLoginAndLogoutHelpers(t *testing.T) {
 	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
 	// Logout by the access token of the session, as a browser-less client would.
 	wantStatus(t, h.do(req{method: "POST", path: "/my-logout", bearer: p.Access}), 204)
-	wantError(t, h.do(req{method: "POST", path: "/my-logout"}), 401, "token_missing")
+	wantError(t, h.do(req{method: "POST", path: "/my-logout"}), 400, "bad_request")
 	want := []EventKind{TokenObtained, LoggedIn, SessionRevoked, LoggedOut}
 	if !slices.Equal(events, want) {
 		t.Fatalf("events %v, want %v", events, want)

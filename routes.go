@@ -361,6 +361,8 @@ func (a *Auth) verify(c *gin.Context) {
 }
 
 // logout is POST /token/logout: ends the session of the token presented.
+// It answers 200 whether or not the token could end a session (RFC 7009
+// §2.2); 400 when there is no token at all.
 func (a *Auth) logout(c *gin.Context) {
 	if err := a.logoutRequest(c); err != nil {
 		AbortWithError(c, err)
@@ -375,7 +377,7 @@ func (a *Auth) logout(c *gin.Context) {
 // browser with stale cookies can be reset. A failed CSRF check still
 // refuses it, changing nothing.
 func (a *Auth) logoutAndClear(c *gin.Context) {
-	if err := a.logoutRequest(c); err != nil && !tokenError(err) {
+	if err := a.logoutRequest(c); err != nil && err != errLogoutNoToken {
 		AbortWithError(c, err)
 		return
 	}
