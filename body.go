@@ -80,28 +80,51 @@ func bodyFields(c *gin.Context, names ...string) (fields, error) {
 	}
 }
 
+// jsonFields reads the named string fields of a JSON object. The object is
+// read member by member, so that no member can hide behind another: a name
+// given twice (any member, exactly as spelled once unescaped) is refused,
+// where decoding into a map would let the last win, and so is a name that
+// differs from a requested one only in case ("Username"), which
+// encoding/json would fold into it elsewhere.
 func jsonFields(body io.Reader, names []string) (fields, error) {
 	dec := json.NewDecoder(body)
-	var obj map[string]json.RawMessage
-	if err := dec.Decode(&obj); err != nil {
+	tok, err := dec.Token()
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return fields{}, nil
 		}
 		return nil, bodyError(err, "the body is not a JSON object")
 	}
-	if obj == nil {
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, withDetail(ErrBadRequest, "the body is not a JSON object")
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return nil, bodyError(err, "the body has data after the JSON object")
-		}
-		return nil, withDetail(ErrBadRequest, "the body has data after the JSON object")
-	}
 	out := fields{}
-	for _, name := range names {
-		raw, ok := obj[name]
-		if !ok || string(raw) == "null" {
+	seen := map[string]struct{}{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, bodyError(err, "the body is not a JSON object")
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, withDetail(ErrBadRequest, "the body is not a JSON object")
+		}
+		if _, dup := seen[key]; dup {
+			return nil, withDetail(ErrBadRequest, "the body names a member more than once")
+		}
+		seen[key] = struct{}{}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, bodyError(err, "the body is not a JSON object")
+		}
+		name, wanted := requested(key, names)
+		if name == "" {
+			continue
+		}
+		if !wanted {
+			return nil, withDetail(ErrBadRequest, "a member name differs from "+name+" only in case")
+		}
+		if string(raw) == "null" {
 			continue
 		}
 		var s string
@@ -110,7 +133,33 @@ func jsonFields(body io.Reader, names []string) (fields, error) {
 		}
 		out[name] = s
 	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, bodyError(err, "the body is not a JSON object")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, bodyError(err, "the body has data after the JSON object")
+		}
+		return nil, withDetail(ErrBadRequest, "the body has data after the JSON object")
+	}
 	return out, nil
+}
+
+// requested matches a member name against the requested field names: the
+// name it is, or equals under case folding, and whether it is that name
+// exactly; "" when it is none of them.
+func requested(key string, names []string) (name string, exact bool) {
+	for _, n := range names {
+		if key == n {
+			return n, true
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(key, n) {
+			return n, false
+		}
+	}
+	return "", false
 }
 
 // bodyError turns a read error into ErrBodyTooLarge when the size limit cut
