@@ -3,9 +3,7 @@ package ginjwt
 import (
 	"context"
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -134,28 +132,32 @@ func (a *Auth) obtain(c *gin.Context) {
 		return
 	}
 	facts := a.proxies.facts(c.Request)
-	if a.throttle != nil {
-		// allow counts this attempt as a failure until it succeeds.
-		if wait, ok := a.throttle.allow(login, facts.ClientIP); !ok {
-			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "throttled", Err: ErrTooManyRequests})
-			AbortWithError(c, ErrTooManyRequests)
-			return
-		}
+	// turn bounds the wait before the password check starts (the attempts
+	// ahead, the account's lookup, a hashing slot), not the check itself.
+	turn, cancel := context.WithTimeout(ctx, a.cfg.Throttle.MaxWait)
+	defer cancel()
+	// The attempt is in flight until its outcome: a wrong password counts
+	// as a failure, a right one clears the account's failures, and any
+	// other end (a database outage, no hashing slot in time, the client
+	// gone) counts nothing.
+	attempt, ok := a.admitLogin(turn, c, login, facts)
+	if !ok {
+		return
 	}
-	u, err := a.users.Authenticate(ctx, login, password)
+	defer attempt.abandon()
+	u, err := a.users.Authenticate(turn, login, password)
 	if err != nil {
 		if errors.Is(err, users.ErrInvalidCredentials) {
+			attempt.fail()
 			a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "invalid credentials", Err: ErrInvalidCredentials})
 			AbortWithError(c, ErrInvalidCredentials)
 			return
 		}
-		AbortWithError(c, err)
+		attempt.abandon()
+		AbortWithError(c, noOutcome(turn, err))
 		return
 	}
-	if a.throttle != nil {
-		a.throttle.succeed(login, facts.ClientIP)
-	}
+	attempt.succeed()
 	pair, err := a.Login(c, u)
 	if err != nil {
 		AbortWithError(c, err)

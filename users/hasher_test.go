@@ -252,3 +252,66 @@ func TestConcurrencyFor(t *testing.T) {
 		}
 	}
 }
+
+func TestHasherMaxWait(t *testing.T) {
+	t.Parallel()
+	h := NewHasher(fastParams, 1)
+	if h.MaxWait() != 0 {
+		t.Fatalf("MaxWait() = %v; want 0 (no bound) by default", h.MaxWait())
+	}
+	g := newGate(2)
+	g.install(h)
+	holder := make(chan error, 1)
+	go func() { _, err := h.Check(context.Background(), "hash", "pw"); holder <- err }()
+	within(t, g.entered, "the holder to take the slot")
+
+	h.SetMaxWait(20 * time.Millisecond)
+	if h.MaxWait() != 20*time.Millisecond {
+		t.Fatalf("MaxWait() = %v after SetMaxWait(20ms)", h.MaxWait())
+	}
+	for name, call := range map[string]func() error{
+		"Check": func() error { _, err := h.Check(context.Background(), "hash", "pw"); return err },
+		"Hash":  func() error { _, err := h.Hash(context.Background(), "pw"); return err },
+	} {
+		done := make(chan error, 1)
+		go func() { done <- call() }()
+		within(t, g.waiting, name+" to wait")
+		err := within(t, done, name+" to give up")
+		if !errors.Is(err, ErrBusy) || !strings.HasPrefix(err.Error(), "users: ") {
+			t.Fatalf("%s error = %v; want a wrapped ErrBusy", name, err)
+		}
+	}
+	if n := g.inside.Load(); n != 1 {
+		t.Fatalf("%d inside after the waiters gave up; want only the holder", n)
+	}
+
+	// A context that ends first wins over the bound, and is told apart.
+	h.SetMaxWait(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	waiter := make(chan error, 1)
+	go func() { _, err := h.Check(ctx, "hash", "pw"); waiter <- err }()
+	within(t, g.waiting, "the third caller to wait")
+	cancel()
+	if err := within(t, waiter, "the canceled waiter"); !errors.Is(err, context.Canceled) || errors.Is(err, ErrBusy) {
+		t.Fatalf("Check error = %v; want context.Canceled, not ErrBusy", err)
+	}
+
+	// Without a bound, a waiter gets the slot however long it takes.
+	h.SetMaxWait(-1)
+	if h.MaxWait() != 0 {
+		t.Fatalf("MaxWait() = %v after SetMaxWait(-1); want 0", h.MaxWait())
+	}
+	patient := make(chan error, 1)
+	go func() { _, err := h.Check(context.Background(), "hash", "pw"); patient <- err }()
+	within(t, g.waiting, "the unbounded caller to wait")
+	close(g.release)
+	if err := within(t, holder, "the holder"); err != nil {
+		t.Fatal(err)
+	}
+	if err := within(t, patient, "the unbounded caller"); err != nil {
+		t.Fatalf("unbounded Check error = %v", err)
+	}
+	if len(h.sem) != 0 {
+		t.Fatalf("%d slots still held", len(h.sem))
+	}
+}

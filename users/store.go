@@ -107,7 +107,9 @@ func (s *Store) Authenticate(ctx context.Context, login, password string) (*User
 	}
 	ok, err := s.hasher.Check(ctx, u.PasswordHash, password)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, ErrBusy) {
+			// Not checked: no slot (in time). Waiting again for the dummy
+			// would make a known login slower to fail than an unknown one.
 			return nil, err
 		}
 		// The hash was unreadable: no work was done, so do it now.
@@ -139,6 +141,37 @@ func (s *Store) lookup(ctx context.Context, login string) (*User, error) {
 		u, err = s.findBy(ctx, "email", strings.ToLower(login))
 	}
 	return u, err
+}
+
+// AccountKey returns the ID of the user that login names for
+// [Store.Authenticate] (username exactly, then e-mail lower-cased when login
+// contains "@"), active or not, or "" when it names nobody, so that ginjwt's
+// login throttle counts the username and the e-mail of one account against
+// one limit. It reads the id column through the unique indexes and checks no
+// password. A database failure is wrapped.
+func (s *Store) AccountKey(ctx context.Context, login string) (string, error) {
+	id, err := s.idBy(ctx, "username", login)
+	if err == nil && id == "" && strings.Contains(login, "@") {
+		id, err = s.idBy(ctx, "email", strings.ToLower(login))
+	}
+	return id, err
+}
+
+// idBy takes the id of the user whose column equals value, "" when there is
+// none; column is a constant.
+func (s *Store) idBy(ctx context.Context, column, value string) (string, error) {
+	if value == "" {
+		return "", nil
+	}
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&User{}).Where(column+" = ?", value).Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return "", dbError("find user id by "+column, err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[0], nil
 }
 
 // rehash replaces u's outdated hash, best effort. The UPDATE only applies if
