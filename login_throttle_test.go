@@ -48,12 +48,13 @@ func parallelLogins(h *harness, n int, username, password string) map[int]int {
 
 // TestLoginThrottleParallelCorrect: 30 parallel logins with the right
 // password all pass, though the limit is 10: those beyond it wait for the
-// outcomes ahead of them.
+// outcomes ahead of them. (A long MaxWait: a loaded machine must not turn
+// waits into 429s or 503s here.)
 func TestLoginThrottleParallelCorrect(t *testing.T) {
 	t.Parallel()
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		t.Parallel()
-		h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 10} })
+		h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 10, MaxWait: time.Minute} })
 		h.user("alice")
 		failLogin(h, "alice", "192.0.2.250:1", "") // a failure before: cleared by the first success
 		if got := parallelLogins(h, 30, "alice", "pw-alice"); got[200] != 30 {
@@ -72,7 +73,7 @@ func TestLoginThrottleParallelGuesses(t *testing.T) {
 	t.Parallel()
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		t.Parallel()
-		h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 10} })
+		h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 10, MaxWait: time.Minute} })
 		h.user("alice")
 		got := parallelLogins(h, 100, "alice", "guess")
 		if got[401] < 1 || got[401] > 10 || got[401]+got[429] != 100 {
