@@ -38,8 +38,10 @@ const (
 // Option adjusts how [Open] configures GORM.
 type Option func(*gorm.Config)
 
-// WithLogger sets the GORM logger. The default logs only errors other than
-// "record not found", at warn level, to standard error.
+// WithLogger sets the GORM logger. The default is NewLogger(slog.Default()):
+// failed statements other than "record not found", and slow ones, with
+// placeholders instead of the values bound to them, escaped (see
+// [NewLogger]).
 func WithLogger(l logger.Interface) Option {
 	return func(c *gorm.Config) { c.Logger = l }
 }
@@ -49,7 +51,11 @@ func WithLogger(l logger.Interface) Option {
 //   - "sqlite:PATH" is an SQLite file, created when missing, in WAL mode with a
 //     5 s busy timeout, foreign keys on and write transactions that take their
 //     lock up front (so two writers queue instead of failing); "sqlite::memory:"
-//     is a private in-memory database.
+//     is a private in-memory database. A connection that cannot write (SQLite
+//     opened the file read-only because it was not writable, or a statement
+//     failed with a read-only, I/O or cannot-open error) is closed after its
+//     use instead of pooled, so writes succeed again as soon as a storage
+//     fault clears, without a restart.
 //   - "postgres://…", "postgresql://…" or a key=value DSN ("host=… dbname=…")
 //     is PostgreSQL through pgx.
 //
@@ -61,7 +67,7 @@ func Open(dsn string, opts ...Option) (*gorm.DB, error) {
 		return nil, err
 	}
 	cfg := &gorm.Config{
-		Logger: logger.Default.LogMode(logger.Warn),
+		Logger: NewLogger(nil),
 		// Single statements need no transaction of their own; ginjwt opens one
 		// where several writes must land together.
 		SkipDefaultTransaction: true,
@@ -69,8 +75,12 @@ func Open(dsn string, opts ...Option) (*gorm.DB, error) {
 	for _, opt := range opts {
 		opt(cfg)
 	}
+	pool := sqlitePool(dialector) // nil but for an SQLite file (sqlite_pool.go)
 	db, err := gorm.Open(dialector, cfg)
 	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
 		return nil, fmt.Errorf("database: open %s: %w", engine, err)
 	}
 	if engine == SQLite && isMemory(dsn) {
