@@ -30,6 +30,15 @@ type browser struct {
 
 const serverOrigin = "http://example.com" // httptest.NewRequest's Host
 
+// The default cookie names with Secure cookies (the default).
+const (
+	cookieAccess          = "__Host-jwt_access"
+	cookieAccessPayload   = "__Host-jwt_access_payload"
+	cookieAccessSignature = "__Host-jwt_access_signature"
+	cookieRefresh         = "__Secure-jwt_refresh"
+	cookieCSRF            = "__Host-csrftoken"
+)
+
 func newBrowser(t *testing.T, h *harness) *browser {
 	return &browser{t: t, h: h, jar: map[string]*http.Cookie{}, origin: serverOrigin}
 }
@@ -66,7 +75,7 @@ func (b *browser) do(r req) *httptest.ResponseRecorder {
 // csrf returns the headers an SPA sends on unsafe requests.
 func (b *browser) csrf() http.Header {
 	h := http.Header{}
-	if c := b.jar["csrftoken"]; c != nil {
+	if c := b.jar[b.h.auth.cfg.Cookies.CSRFName]; c != nil {
 		h.Set("X-CSRF-Token", c.Value)
 	}
 	return h
@@ -119,14 +128,14 @@ func TestCookieAttributes(t *testing.T) {
 				maxAge   int
 			}
 			wants := map[string]want{
-				"jwt_refresh": {"/auth/token", true, int((24 * time.Hour).Seconds())},
-				"csrftoken":   {"/", false, int((24 * time.Hour).Seconds())},
+				cookieRefresh: {"/auth/token", true, int((24 * time.Hour).Seconds())},
+				cookieCSRF:    {"/", false, int((24 * time.Hour).Seconds())},
 			}
 			if mode == OneCookie {
-				wants["jwt_access"] = want{"/", true, 300}
+				wants[cookieAccess] = want{"/", true, 300}
 			} else {
-				wants["jwt_access_payload"] = want{"/", false, 300}
-				wants["jwt_access_signature"] = want{"/", true, 300}
+				wants[cookieAccessPayload] = want{"/", false, 300}
+				wants[cookieAccessSignature] = want{"/", true, 300}
 			}
 			if len(set) != len(wants) {
 				t.Fatalf("cookies set: %v", set)
@@ -141,23 +150,23 @@ func TestCookieAttributes(t *testing.T) {
 				}
 			}
 			body := w.Body.String()
-			if strings.Contains(body, "refresh\"") || strings.Contains(body, set["jwt_refresh"].Value) || strings.Contains(body, `"access"`) {
+			if strings.Contains(body, "refresh\"") || strings.Contains(body, set[cookieRefresh].Value) || strings.Contains(body, `"access"`) {
 				t.Fatalf("a token is in the body: %s", body)
 			}
 			var cb cookieBody
 			decode(t, w, &cb)
-			if cb.CSRFToken != set["csrftoken"].Value || cb.AccessExpiresAt.IsZero() || cb.RefreshExpiresAt == nil {
+			if cb.CSRFToken != set[cookieCSRF].Value || cb.AccessExpiresAt.IsZero() || cb.RefreshExpiresAt == nil {
 				t.Fatalf("body %s", body)
 			}
 			if mode == TwoCookies {
 				// The payload half is what a script reads: header.payload.
-				parts := strings.Split(set["jwt_access_payload"].Value, ".")
+				parts := strings.Split(set[cookieAccessPayload].Value, ".")
 				raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 				var claims map[string]any
 				if len(parts) != 2 || err != nil || json.Unmarshal(raw, &claims) != nil || claims["username"] != "alice" {
-					t.Fatalf("payload cookie %q", set["jwt_access_payload"].Value)
+					t.Fatalf("payload cookie %q", set[cookieAccessPayload].Value)
 				}
-				if strings.Contains(set["jwt_access_signature"].Value, ".") {
+				if strings.Contains(set[cookieAccessSignature].Value, ".") {
 					t.Fatal("the signature cookie has a dot")
 				}
 			}
@@ -219,7 +228,7 @@ func TestCookieFlow(t *testing.T) {
 				// Verify with no body: the browser's own session.
 				wantStatus(t, b.do(req{method: "POST", path: "/auth/token/verify", header: b.csrf()}), 200)
 
-				before := b.jar["csrftoken"].Value
+				before := b.jar[cookieCSRF].Value
 				h.clock.Advance(6 * time.Minute)
 				wantError(t, b.do(req{path: "/api/hello"}), 401, "token_expired") // a browser would have dropped the cookie
 				w = b.do(req{method: "POST", path: "/auth/token/refresh", header: b.csrf()})
@@ -227,7 +236,7 @@ func TestCookieFlow(t *testing.T) {
 				if strings.Contains(w.Body.String(), `"access"`) || strings.Contains(w.Body.String(), `"refresh"`) {
 					t.Fatalf("refresh put a token in the body: %s", w.Body)
 				}
-				if b.jar["csrftoken"].Value != before {
+				if b.jar[cookieCSRF].Value != before {
 					t.Fatal("the CSRF token changed within the session")
 				}
 				wantStatus(t, b.do(req{path: "/api/hello"}), 200)
@@ -235,10 +244,10 @@ func TestCookieFlow(t *testing.T) {
 				w = b.do(req{method: "DELETE", path: "/auth/token/logout", header: b.csrf()})
 				wantStatus(t, w, 200)
 				cleared := setCookies(w)
-				for _, name := range []string{"jwt_access", "jwt_access_payload", "jwt_access_signature", "csrftoken", "jwt_refresh"} {
+				for _, name := range []string{cookieAccess, cookieAccessPayload, cookieAccessSignature, cookieCSRF, cookieRefresh} {
 					c := cleared[name]
 					wantPath := "/"
-					if name == "jwt_refresh" {
+					if name == cookieRefresh {
 						wantPath = "/auth/token"
 					}
 					if c == nil || c.MaxAge >= 0 || c.Value != "" || c.Path != wantPath {
@@ -337,12 +346,12 @@ func TestPlantedCSRFValueIsRefused(t *testing.T) {
 	h.user("alice")
 	b := newBrowser(t, h)
 	b.login("alice")
-	b.jar["csrftoken"].Value = "planted"
+	b.jar[cookieCSRF].Value = "planted"
 	wantError(t, b.do(req{path: "/api/echo", json: `{}`, header: http.Header{"X-Csrf-Token": {"planted"}}}), 403, "csrf_failed")
 	// Another session's real token, planted: bound to another sid, refused too.
 	other := newBrowser(t, h)
 	other.login("alice")
-	b.jar["csrftoken"].Value = other.jar["csrftoken"].Value
+	b.jar[cookieCSRF].Value = other.jar[cookieCSRF].Value
 	wantError(t, b.do(req{path: "/api/echo", json: `{}`, header: other.csrf()}), 403, "csrf_failed")
 }
 
@@ -352,23 +361,23 @@ func TestCSRFProtectsRefreshAndLogout(t *testing.T) {
 	h.user("alice")
 	b := newBrowser(t, h)
 	b.login("alice")
-	refreshBefore := b.jar["jwt_refresh"].Value
-	accessBefore := b.jar["jwt_access"].Value
+	refreshBefore := b.jar[cookieRefresh].Value
+	accessBefore := b.jar[cookieAccess].Value
 	wantError(t, b.do(req{method: "POST", path: "/auth/token/refresh"}), 403, "csrf_failed")
 	wantError(t, b.do(req{method: "POST", path: "/auth/token/logout"}), 403, "csrf_failed")
 	wantError(t, b.do(req{method: "DELETE", path: "/auth/token/logout", header: http.Header{"Origin": {"https://evil.example"}}}), 403, "csrf_failed")
 	// Nothing changed: same cookies, and the session still works.
-	if b.jar["jwt_refresh"].Value != refreshBefore || b.jar["jwt_access"].Value != accessBefore {
+	if b.jar[cookieRefresh].Value != refreshBefore || b.jar[cookieAccess].Value != accessBefore {
 		t.Fatal("a refused request changed the cookies")
 	}
 	wantStatus(t, b.do(req{path: "/api/hello"}), 200)
 	wantStatus(t, b.do(req{method: "POST", path: "/auth/token/refresh", header: b.csrf()}), 200)
 	// A Bearer request needs no CSRF token: nothing ambient to forge.
-	c, _ := h.auth.ParseToken(b.jar["jwt_access"].Value)
+	c, _ := h.auth.ParseToken(b.jar[cookieAccess].Value)
 	if c == nil {
 		t.Fatal("no access token in the jar")
 	}
-	wantStatus(t, h.do(req{path: "/api/echo", json: `{}`, bearer: b.jar["jwt_access"].Value}), 200)
+	wantStatus(t, h.do(req{path: "/api/echo", json: `{}`, bearer: b.jar[cookieAccess].Value}), 200)
 }
 
 func TestLoginOriginCheck(t *testing.T) {
@@ -391,7 +400,7 @@ func TestTwoCookieTampering(t *testing.T) {
 	alice.login("alice")
 	mallory := newBrowser(t, h)
 	mallory.login("mallory")
-	payload, sig := alice.jar["jwt_access_payload"].Value, alice.jar["jwt_access_signature"].Value
+	payload, sig := alice.jar[cookieAccessPayload].Value, alice.jar[cookieAccessSignature].Value
 
 	// Edit the readable half: claim perms admin.
 	parts := strings.Split(payload, ".")
@@ -402,8 +411,8 @@ func TestTwoCookieTampering(t *testing.T) {
 	edited, _ := json.Marshal(claims)
 	cases := map[string][2]string{
 		"edited payload":           {parts[0] + "." + base64.RawURLEncoding.EncodeToString(edited), sig},
-		"another user's signature": {payload, mallory.jar["jwt_access_signature"].Value},
-		"another user's payload":   {mallory.jar["jwt_access_payload"].Value, sig},
+		"another user's signature": {payload, mallory.jar[cookieAccessSignature].Value},
+		"another user's payload":   {mallory.jar[cookieAccessPayload].Value, sig},
 		"missing signature":        {payload, ""},
 		"missing payload":          {"", sig},
 		"extra dot in payload":     {payload + ".x", sig},
@@ -414,10 +423,10 @@ func TestTwoCookieTampering(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/api/admin", nil)
 			if halves[0] != "" {
-				r.AddCookie(&http.Cookie{Name: "jwt_access_payload", Value: halves[0]})
+				r.AddCookie(&http.Cookie{Name: cookieAccessPayload, Value: halves[0]})
 			}
 			if halves[1] != "" {
-				r.AddCookie(&http.Cookie{Name: "jwt_access_signature", Value: halves[1]})
+				r.AddCookie(&http.Cookie{Name: cookieAccessSignature, Value: halves[1]})
 			}
 			w := httptest.NewRecorder()
 			h.engine.ServeHTTP(w, r)
@@ -437,7 +446,7 @@ func TestHeaderComesBeforeCookies(t *testing.T) {
 	b.login("alice")
 	other := newBrowser(t, h)
 	other.login("bob")
-	w := b.do(req{path: "/api/hello", bearer: other.jar["jwt_access"].Value})
+	w := b.do(req{path: "/api/hello", bearer: other.jar[cookieAccess].Value})
 	wantStatus(t, w, 200)
 	if !strings.Contains(w.Body.String(), `"user":"bob"`) {
 		t.Fatalf("header did not win: %s", w.Body)
@@ -466,7 +475,7 @@ func TestCookieLoginAndLogoutHelpers(t *testing.T) {
 	})
 	b := newBrowser(t, h)
 	wantStatus(t, b.do(req{method: "POST", path: "/my/login"}), 204)
-	if b.jar["jwt_access_payload"] == nil || b.jar["jwt_refresh"] == nil || b.jar["csrftoken"] == nil {
+	if b.jar[cookieAccessPayload] == nil || b.jar[cookieRefresh] == nil || b.jar[cookieCSRF] == nil {
 		t.Fatalf("Login set %v", b.jar)
 	}
 	wantStatus(t, b.do(req{path: "/api/hello"}), 200)
@@ -495,8 +504,8 @@ func TestDeleteLogoutClearsStaleCookies(t *testing.T) {
 	t.Parallel()
 	h := cookieHarness(t, nil, OneCookie, nil)
 	b := newBrowser(t, h)
-	b.jar["jwt_access"] = &http.Cookie{Name: "jwt_access", Value: "stale", Path: "/"}
-	b.jar["jwt_refresh"] = &http.Cookie{Name: "jwt_refresh", Value: "garbage", Path: "/auth/token"}
+	b.jar[cookieAccess] = &http.Cookie{Name: cookieAccess, Value: "stale", Path: "/"}
+	b.jar[cookieRefresh] = &http.Cookie{Name: cookieRefresh, Value: "garbage", Path: "/auth/token"}
 	wantStatus(t, b.do(req{method: "DELETE", path: "/auth/token/logout"}), 200)
 	if len(b.jar) != 0 {
 		t.Fatalf("cookies left: %v", b.jar)
@@ -512,7 +521,7 @@ func TestRefreshRefusesForeignOriginsWhateverCarriesTheToken(t *testing.T) {
 	h.user("mallory")
 	attacker := newBrowser(t, h)
 	attacker.login("mallory")
-	stolen := attacker.jar["jwt_refresh"].Value
+	stolen := attacker.jar[cookieRefresh].Value
 	victim := newBrowser(t, h)
 	victim.origin = "https://evil.example"
 	for _, path := range []string{"/auth/token/refresh", "/auth/token/logout"} {

@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -53,21 +54,33 @@ func ParseMode(s string) (Mode, error) {
 
 // Cookies configures the cookies of the cookie modes. A zero field means its
 // default.
+//
+// With Secure cookies (the default), the default names carry the prefixes
+// browsers enforce, so that a sibling subdomain or a plain-http page cannot
+// set or shadow them: "__Host-" for the cookies with Path=/ (Secure, no
+// Domain), "__Secure-" for the refresh cookie, whose Path is narrower, and
+// for every cookie when Domain is set. With Insecure the defaults have no
+// prefix. A name set explicitly is used as given; one that starts with
+// "__Host-" or "__Secure-" (in any case) must meet the prefix's rules, or
+// the configuration is refused naming the field.
 type Cookies struct {
 	// AccessName is the access token's cookie in OneCookie mode. Default
-	// "jwt_access".
+	// "__Host-jwt_access" ("jwt_access" with Insecure).
 	AccessName string
 	// PayloadName and SignatureName are the two halves of the access token
-	// in TwoCookies mode. Defaults "jwt_access_payload" (readable by
-	// scripts) and "jwt_access_signature" (HttpOnly).
+	// in TwoCookies mode. Defaults "__Host-jwt_access_payload" (readable by
+	// scripts) and "__Host-jwt_access_signature" (HttpOnly), without the
+	// prefix with Insecure.
 	PayloadName, SignatureName string
 	// RefreshName is the refresh token's cookie: HttpOnly, sent only to
-	// {Prefix}/token/…. Default "jwt_refresh".
+	// {Prefix}/token/…. Default "__Secure-jwt_refresh" ("jwt_refresh" with
+	// Insecure); it can never be a __Host- cookie.
 	RefreshName string
 	// CSRFName is the CSRF token's cookie, readable by scripts. Default
-	// "csrftoken".
+	// "__Host-csrftoken" ("csrftoken" with Insecure).
 	CSRFName string
 	// Domain is the cookies' Domain attribute. Default none: host-only.
+	// With a Domain the default names take "__Secure-", not "__Host-".
 	Domain string
 	// SameSite is the cookies' SameSite attribute. Default Lax.
 	SameSite http.SameSite
@@ -75,45 +88,106 @@ type Cookies struct {
 	// loopback only: browsers would otherwise refuse or withhold the
 	// cookies. Default off (cookies are Secure).
 	Insecure bool
-	// HostPrefix names the cookies with the __Host- prefix (Secure, Path=/,
-	// no Domain: a sibling subdomain cannot set or shadow them); the refresh
-	// cookie, whose Path is narrower, gets __Secure-. Needs Secure and no
-	// Domain.
+	// HostPrefix also prefixes the names set explicitly: "__Host-" for the
+	// cookies with Path=/, "__Secure-" for the refresh cookie. Needs Secure
+	// and no Domain.
+	//
+	// Deprecated: with Secure cookies the default names already carry the
+	// prefixes; set the names you want in full instead.
 	HostPrefix bool
 }
 
+// Cookie name prefixes (RFC 6265bis §4.1.3), which browsers enforce.
+const (
+	hostPrefix   = "__Host-"
+	securePrefix = "__Secure-"
+)
+
 // resolve fills the defaults and checks the combination.
 func (c *Cookies) resolve() error {
-	for _, f := range []struct {
-		p   *string
-		def string
-	}{
-		{&c.AccessName, "jwt_access"}, {&c.PayloadName, "jwt_access_payload"}, {&c.SignatureName, "jwt_access_signature"},
-		{&c.RefreshName, "jwt_refresh"}, {&c.CSRFName, "csrftoken"},
-	} {
-		if *f.p == "" {
-			*f.p = f.def
-		}
-		if strings.ContainsAny(*f.p, " \t;,=\"") {
-			return errors.New("ginjwt: Config.Cookies: a cookie name may not contain spaces, ; , = or quotes")
-		}
-	}
 	if c.SameSite == 0 {
 		c.SameSite = http.SameSiteLaxMode
 	}
 	if c.SameSite == http.SameSiteNoneMode && c.Insecure {
 		return errors.New("ginjwt: Config.Cookies: SameSite=None needs Secure cookies (Insecure off)")
 	}
-	if c.HostPrefix {
-		if c.Insecure || c.Domain != "" {
-			return errors.New("ginjwt: Config.Cookies.HostPrefix needs Secure cookies and no Domain")
+	if c.HostPrefix && (c.Insecure || c.Domain != "") {
+		return errors.New("ginjwt: Config.Cookies.HostPrefix needs Secure cookies and no Domain")
+	}
+	// The prefix a cookie with Path=/ gets by default; the refresh cookie
+	// has a narrower Path and can only be __Secure-.
+	rootPrefix, refreshPrefix := "", ""
+	if !c.Insecure {
+		rootPrefix, refreshPrefix = hostPrefix, securePrefix
+		if c.Domain != "" {
+			rootPrefix = securePrefix
 		}
-		for _, p := range []*string{&c.AccessName, &c.PayloadName, &c.SignatureName, &c.CSRFName} {
-			*p = "__Host-" + *p
+	}
+	for _, f := range []struct {
+		field  string
+		p      *string
+		def    string
+		prefix string
+		root   bool // Path=/
+	}{
+		{"AccessName", &c.AccessName, "jwt_access", rootPrefix, true},
+		{"PayloadName", &c.PayloadName, "jwt_access_payload", rootPrefix, true},
+		{"SignatureName", &c.SignatureName, "jwt_access_signature", rootPrefix, true},
+		{"RefreshName", &c.RefreshName, "jwt_refresh", refreshPrefix, false},
+		{"CSRFName", &c.CSRFName, "csrftoken", rootPrefix, true},
+	} {
+		switch {
+		case *f.p == "":
+			*f.p = f.prefix + f.def
+		case c.HostPrefix && f.root:
+			*f.p = hostPrefix + *f.p
+		case c.HostPrefix:
+			*f.p = securePrefix + *f.p
 		}
-		c.RefreshName = "__Secure-" + c.RefreshName
+		if err := checkCookieName(*f.p, f.root, c); err != nil {
+			return fmt.Errorf("ginjwt: Config.Cookies.%s: %s", f.field, err)
+		}
 	}
 	return nil
+}
+
+// checkCookieName checks a cookie name: a token (RFC 6265 §4.1.1), and the
+// rules of its prefix, if it has one: __Secure- needs Secure; __Host- also
+// Path=/ (root) and no Domain.
+func checkCookieName(name string, root bool, c *Cookies) error {
+	for i := 0; i < len(name); i++ {
+		if !cookieNameByte(name[i]) {
+			return fmt.Errorf("%q is not a cookie name (letters, digits and !#$%%&'*+-.^_`|~ only)", name)
+		}
+	}
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasPrefix(lower, strings.ToLower(hostPrefix)):
+		if c.Insecure {
+			return fmt.Errorf("%q: a __Host- cookie needs Secure (Insecure off)", name)
+		}
+		if c.Domain != "" {
+			return fmt.Errorf("%q: a __Host- cookie cannot have a Domain", name)
+		}
+		if !root {
+			return fmt.Errorf("%q: a __Host- cookie needs Path=/, and the refresh cookie's Path is the token endpoints' (use __Secure-)", name)
+		}
+	case strings.HasPrefix(lower, strings.ToLower(securePrefix)):
+		if c.Insecure {
+			return fmt.Errorf("%q: a __Secure- cookie needs Secure (Insecure off)", name)
+		}
+	}
+	return nil
+}
+
+// cookieNameByte reports whether b may appear in a cookie name: an RFC 7230
+// token character.
+func cookieNameByte(b byte) bool {
+	switch {
+	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
 }
 
 // cookieMode reports whether tokens travel in cookies.

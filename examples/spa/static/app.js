@@ -5,10 +5,12 @@
 
 const $ = (id) => document.getElementById(id);
 
+// cookie reads a cookie by its base name: over HTTPS ginjwt names it with
+// the __Host- prefix, on plain-http loopback without.
 function cookie(name) {
   for (const part of document.cookie.split("; ")) {
     const [k, ...v] = part.split("=");
-    if (k === name) return decodeURIComponent(v.join("="));
+    if (k === name || k === "__Host-" + name) return decodeURIComponent(v.join("="));
   }
   return "";
 }
