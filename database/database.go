@@ -51,7 +51,11 @@ func WithLogger(l logger.Interface) Option {
 //   - "sqlite:PATH" is an SQLite file, created when missing, in WAL mode with a
 //     5 s busy timeout, foreign keys on and write transactions that take their
 //     lock up front (so two writers queue instead of failing); "sqlite::memory:"
-//     is a private in-memory database.
+//     is a private in-memory database. A connection that cannot write (SQLite
+//     opened the file read-only because it was not writable, or a statement
+//     failed with a read-only, I/O or cannot-open error) is closed after its
+//     use instead of pooled, so writes succeed again as soon as a storage
+//     fault clears, without a restart.
 //   - "postgres://…", "postgresql://…" or a key=value DSN ("host=… dbname=…")
 //     is PostgreSQL through pgx.
 //
@@ -71,8 +75,12 @@ func Open(dsn string, opts ...Option) (*gorm.DB, error) {
 	for _, opt := range opts {
 		opt(cfg)
 	}
+	pool := sqlitePool(dialector) // nil but for an SQLite file (sqlite_pool.go)
 	db, err := gorm.Open(dialector, cfg)
 	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
 		return nil, fmt.Errorf("database: open %s: %w", engine, err)
 	}
 	if engine == SQLite && isMemory(dsn) {

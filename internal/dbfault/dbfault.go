@@ -57,10 +57,11 @@ func Unavailable(err error) bool {
 	if errors.As(err, &pg) {
 		switch state := pg.SQLState(); {
 		case strings.HasPrefix(state, "08"), // connection exception
-			strings.HasPrefix(state, "53"), // insufficient resources (disk full, too many connections)
-			strings.HasPrefix(state, "57"), // operator intervention (shutdown, cancel, cannot connect now)
-			strings.HasPrefix(state, "58"), // system error (I/O)
-			state == "25006",               // read-only transaction (a standby)
+			strings.HasPrefix(state, "53"),     // insufficient resources (disk full, too many connections)
+			strings.HasPrefix(state, "57"),     // operator intervention (shutdown, cancel, cannot connect now)
+			strings.HasPrefix(state, "58"),     // system error (I/O)
+			state == "25006",                   // read-only transaction (a standby)
+			state == "55P03",                   // lock not available (lock_timeout, NOWAIT)
 			state == "40001", state == "40P01": // serialization failure, deadlock: try again
 			return true
 		}
