@@ -86,8 +86,20 @@ type Config struct {
 	// exchanged. Default 24 hours.
 	SlidingRefreshTTL time.Duration
 
-	// RotateRefresh makes every refresh also return a new refresh token,
-	// child of the one presented. Default off.
+	// DisableRefreshRotation turns refresh token rotation off: the refresh
+	// endpoint then returns only a new access token, and a refresh token
+	// stolen once mints access tokens until it expires, unnoticed. Default
+	// off: every refresh also returns a new refresh token, child of the one
+	// presented, and a rotated-out token presented again after ReuseGrace
+	// revokes its session (reuse detection, with the registry), as RFC 9700
+	// §4.14.2 asks of public clients.
+	DisableRefreshRotation bool
+	// RotateRefresh turned rotation on when it was off by default.
+	//
+	// Deprecated: rotation is on by default; set DisableRefreshRotation to
+	// turn it off. Setting RotateRefresh changes nothing (with
+	// DisableRefreshRotation it is an error); New sets it in its copy of
+	// the Config to whether rotation is on.
 	RotateRefresh bool
 	// AllowRefreshUpdate registers POST {Prefix}/token/update, which trades a
 	// valid refresh token for a new refresh and access pair, extending the
@@ -428,6 +440,12 @@ func (c *Config) resolve() error {
 	if c.Sliding && (c.RotateRefresh || c.AllowRefreshUpdate || c.BlacklistAfterRotation || c.ExpireOnRefresh) {
 		return errors.New("ginjwt: Config.Sliding has no refresh tokens: RotateRefresh, AllowRefreshUpdate, BlacklistAfterRotation and ExpireOnRefresh do not apply")
 	}
+	if c.RotateRefresh && c.DisableRefreshRotation {
+		return errors.New("ginjwt: Config.RotateRefresh and Config.DisableRefreshRotation contradict each other (RotateRefresh is deprecated: rotation is on by default)")
+	}
+	// From here on, RotateRefresh is the one place that says whether
+	// refreshes rotate: sliding tokens have no refresh tokens to rotate.
+	c.RotateRefresh = !c.DisableRefreshRotation && !c.Sliding
 	if c.ReuseGrace == 0 {
 		c.ReuseGrace = 5 * time.Second
 	}

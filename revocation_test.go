@@ -494,7 +494,7 @@ func TestRevocationHoldsThroughLeeway(t *testing.T) {
 // refresh token; the replaced one stops working at /token/refresh too.
 func TestUpdateWithoutRotationRevokesTheOldToken(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.AllowRefreshUpdate = true })
+	h := newHarness(t, nil, func(c *Config) { c.AllowRefreshUpdate, c.DisableRefreshRotation = true, true })
 	h.user("alice")
 	p := h.login("alice")
 	w := h.do(req{path: "/auth/token/update", json: refreshBody(p.Refresh)})

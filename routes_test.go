@@ -42,11 +42,12 @@ func TestJSONFlow(t *testing.T) {
 		wantStatus(t, w, 200)
 		var r pairBody
 		decode(t, w, &r)
-		if r.Access == "" || r.Access == p.Access || r.Refresh != "" {
+		// Rotation is on by default: a new access token and a new refresh token.
+		if r.Access == "" || r.Access == p.Access || r.Refresh == "" || r.Refresh == p.Refresh {
 			t.Fatalf("refresh answered %+v", r)
 		}
 		// The refresh token also travels as Bearer.
-		wantStatus(t, h.do(req{method: "POST", path: "/auth/token/refresh", bearer: p.Refresh}), 200)
+		wantStatus(t, h.do(req{method: "POST", path: "/auth/token/refresh", bearer: r.Refresh}), 200)
 
 		w = h.do(req{path: "/auth/token/verify", json: map[string]string{"token": r.Access}})
 		wantStatus(t, w, 200)

@@ -17,10 +17,11 @@ import (
 
 // options are the example's flags.
 type options struct {
-	addr   string
-	db     string
-	mode   string
-	rotate bool
+	addr string
+	db   string
+	mode string
+	// noRotate turns refresh token rotation off (-rotate=false).
+	noRotate bool
 }
 
 // app is the example server, ready to serve.
@@ -55,10 +56,10 @@ func newApp(ctx context.Context, opts options) (*app, error) {
 	r := gin.New()
 	r.Use(gin.Logger(), gin.Recovery())
 	a.auth, err = ginjwt.Mount(r, ginjwt.Config{
-		SigningKey:      secret,
-		DB:              db, // also turns on the token registry
-		RotateRefresh:   opts.rotate,
-		UpdateLastLogin: true,
+		SigningKey:             secret,
+		DB:                     db, // also turns on the token registry
+		DisableRefreshRotation: opts.noRotate,
+		UpdateLastLogin:        true,
 		// The CLI revokes from another process: notice within a second.
 		// Devices: GET /auth/sessions shows each session's browser and IP.
 		Registry: ginjwt.RegistryConfig{Resync: time.Second, Devices: true},

@@ -24,8 +24,9 @@ func main() {
 	flag.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "listen address")
 	flag.StringVar(&opts.db, "db", "sqlite:ginjwt-demo.db", "database: sqlite:PATH or a PostgreSQL URL")
 	flag.StringVar(&opts.mode, "mode", "json", "where tokens travel: json, cookie or two-cookie")
-	flag.BoolVar(&opts.rotate, "rotate", false, "rotate refresh tokens on every refresh")
+	rotate := flag.Bool("rotate", true, "rotate refresh tokens on every refresh, with reuse detection (-rotate=false: off)")
 	flag.Parse()
+	opts.noRotate = !*rotate
 	if err := serve(opts); err != nil {
 		log.Fatal(err)
 	}
