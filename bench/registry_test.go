@@ -105,7 +105,7 @@ func BenchmarkLoginDefaultHash(b *testing.B) {
 func BenchmarkRefresh(b *testing.B) {
 	for _, rotate := range []bool{false, true} {
 		b.Run(fmt.Sprintf("rotate=%v", rotate), func(b *testing.B) {
-			r, _ := loginEngine(b, openSQLite(b), func(c *ginjwt.Config) { c.RotateRefresh = rotate })
+			r, _ := loginEngine(b, openSQLite(b), func(c *ginjwt.Config) { c.DisableRefreshRotation = !rotate })
 			rec := httptest.NewRecorder()
 			r.ServeHTTP(rec, loginRequest())
 			var pair struct{ Access, Refresh string }

@@ -48,7 +48,8 @@ func BenchmarkTransport(b *testing.B) {
 						if ck.Path == "/" {
 							cookies = append(cookies, ck.Name+"="+ck.Value)
 						}
-						if ck.Name == "csrftoken" {
+						if ck.Name == "__Host-csrftoken" { // Secure cookies: prefixed names
+
 							req.Header.Set("X-CSRF-Token", ck.Value)
 						}
 					}
