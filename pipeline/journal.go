@@ -24,9 +24,12 @@ type Journal interface {
 	// entry goes exactly when the work lands. Settling an entry that is gone
 	// already (another run settled it) is not an error.
 	Settle(ctx context.Context, key int64) error
-	// Pending returns up to limit entries saved before before, oldest
-	// first; only those of userID when it is not empty.
-	Pending(ctx context.Context, before time.Time, userID string, limit int) ([]Saved, error)
+	// Pending returns up to limit entries whose key is above after and
+	// that were saved before before, in the order of their keys; only those
+	// of userID when it is not empty. The Runner pages through the journal
+	// with after, so that entries that keep failing do not hide the ones
+	// behind them.
+	Pending(ctx context.Context, after int64, before time.Time, userID string, limit int) ([]Saved, error)
 }
 
 // Saved is a journal entry: an event saved and not yet settled.

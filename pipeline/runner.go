@@ -293,19 +293,34 @@ func (r *Runner) replayLoop(ctx context.Context) {
 }
 
 // replay runs the journal's entries saved before before (of userID, when
-// not empty) through the steps, each in its own attempt, and returns how
-// many it settled. It stops at the first failure: the database is likely
-// down, and the next replay takes the rest.
+// not empty) through the steps, each in one attempt of its own, and
+// returns how many it settled. An entry that fails stays for the next
+// replay but does not end this one: its steps may refuse it for good (a
+// step of the application's, a row they cannot take), and the entries
+// behind it must not wait for it. The error reports the failures, wrapping
+// the first; a journal that cannot be read (the database is down) ends the
+// replay at once.
 func (r *Runner) replay(ctx context.Context, before time.Time, userID string) (int, error) {
-	done := 0
+	var (
+		done, failures int
+		first          error
+		after          int64
+	)
 	for ctx.Err() == nil {
-		entries, err := r.opts.Journal.Pending(ctx, before, userID, replayBatch)
+		entries, err := r.opts.Journal.Pending(ctx, after, before, userID, replayBatch)
 		if err != nil {
-			return done, fmt.Errorf("pipeline: read the journal: %w", err)
+			return done, errors.Join(replayFailed(failures, first), fmt.Errorf("pipeline: read the journal: %w", err))
 		}
 		for i := range entries {
+			if ctx.Err() != nil {
+				break
+			}
+			after = entries[i].Key
 			if err := r.runSteps(ctx, &entries[i].Event, entries[i].Key); err != nil {
-				return done, err
+				if failures++; first == nil {
+					first = err
+				}
+				continue
 			}
 			done++
 		}
@@ -313,7 +328,19 @@ func (r *Runner) replay(ctx context.Context, before time.Time, userID string) (i
 			break
 		}
 	}
+	if failures > 0 {
+		return done, replayFailed(failures, first)
+	}
 	return done, ctx.Err()
+}
+
+// replayFailed is the error of a replay in which n entries failed, the
+// first with first; nil when n is 0.
+func replayFailed(n int, first error) error {
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("pipeline: %d journal entries failed and stay for the next replay; the first: %w", n, first)
 }
 
 // Flush runs, now and in the caller, every journal entry of userID that is

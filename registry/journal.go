@@ -50,9 +50,9 @@ func (j journal) Settle(ctx context.Context, key int64) error {
 	return nil
 }
 
-// Pending reads the oldest entries saved before before.
-func (j journal) Pending(ctx context.Context, before time.Time, userID string, limit int) ([]pipeline.Saved, error) {
-	q := j.r.db.WithContext(ctx).Where("created_at < ?", dbTime(before))
+// Pending reads the oldest entries after the key after saved before before.
+func (j journal) Pending(ctx context.Context, after int64, before time.Time, userID string, limit int) ([]pipeline.Saved, error) {
+	q := j.r.db.WithContext(ctx).Where("id > ? AND created_at < ?", after, dbTime(before))
 	if userID != "" {
 		q = q.Where("user_id = ?", userID)
 	}
