@@ -1,8 +1,11 @@
 package ginjwt
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -11,10 +14,14 @@ import (
 // decodeClaims reads a token payload into w without reflection: the hot
 // path of every first-seen token. It accepts what encoding/json accepts
 // for wireClaims — any key order, unknown keys of any shape, null for a
-// claim — and is stricter in three ways a token ginjwt signed never meets:
+// claim — and is stricter in ways a token ginjwt signed never meets:
 // invalid UTF-8, nesting deeper than maxDepth, and a number where a string
-// is due are errors. A key given twice keeps its last value, as with
-// encoding/json.
+// is due are errors; and so is an ambiguous name (see names.add): two
+// members whose names are equal, exactly or under case folding, or a
+// member whose name folds to a standard claim's without being it
+// ("USER_ID"). Keys are matched exactly, so with no ambiguity left the
+// middleware and any reader of the payload (Claims.Decode, whose
+// encoding/json folds case) see the same member for every name.
 //
 // Strings without escapes are not copied: they point into payload, which
 // the parsed Claims keep (Claims.raw) and nothing writes to again.
@@ -28,6 +35,12 @@ func decodeClaims(payload []byte, w *wireClaims) error {
 	if d.eat('}') {
 		return d.end()
 	}
+	// A standard claim can be given once: one bit each. Any other name
+	// must differ from every standard one under case folding ("USER_ID"
+	// is refused) and from the other names of the application's own: the
+	// tokens ginjwt issues without Extra never compare names at all.
+	var known uint32
+	var own names
 	for {
 		d.space()
 		key, err := d.str()
@@ -39,7 +52,74 @@ func decodeClaims(payload []byte, w *wireClaims) error {
 			return errSyntax
 		}
 		d.space()
-		if err := d.claim(key, w); err != nil {
+		bit, err := d.claim(key, w)
+		if err != nil {
+			return err
+		}
+		if bit == 0 {
+			if f := foldClass(key); standardClaim(key, f) || !own.addClass(key, f) {
+				return errAmbiguous
+			}
+		} else if known&bit != 0 {
+			return errAmbiguous
+		}
+		known |= bit
+		d.space()
+		if d.eat(',') {
+			continue
+		}
+		if d.eat('}') {
+			return d.end()
+		}
+		return errSyntax
+	}
+}
+
+// decodeHeader reads a JOSE header into h without reflection. Member names
+// are matched exactly (RFC 7515 §5.3: "ALG" is not alg) and each may appear
+// once (RFC 7515 §4) — once under case folding too (see names.add), so no
+// reader of the header, whatever its convention, sees another alg. alg, kid
+// and typ must be strings. crit, whatever its value, is returned in h.Crit
+// for the caller to refuse.
+func decodeHeader(raw []byte, h *jwsHeader) error {
+	d := decoder{buf: raw}
+	d.space()
+	if !d.eat('{') {
+		return errNotObject
+	}
+	d.space()
+	if d.eat('}') {
+		return d.end()
+	}
+	var seen names
+	for {
+		d.space()
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		if !seen.add(key) {
+			return errAmbiguous
+		}
+		d.space()
+		if !d.eat(':') {
+			return errSyntax
+		}
+		d.space()
+		switch key {
+		case "alg":
+			h.Alg, err = d.str()
+		case "kid":
+			h.Kid, err = d.str()
+		case "typ":
+			h.Typ, err = d.str()
+		default:
+			start := d.i
+			if err = d.skip(0); err == nil && key == "crit" {
+				h.Crit = json.RawMessage(d.buf[start:d.i])
+			}
+		}
+		if err != nil {
 			return err
 		}
 		d.space()
@@ -57,7 +137,125 @@ var (
 	errNotObject = errors.New("payload is not a JSON object")
 	errSyntax    = errors.New("payload is not valid JSON")
 	errType      = errors.New("a claim has the wrong type")
+	errAmbiguous = errors.New("a member name is given twice, or in another case")
 )
+
+// maxFastNames is how many member names names compares pairwise; past it
+// they go into a map by their case-folded form.
+const maxFastNames = 16
+
+// names are the member names of one JSON object, read so far.
+type names struct {
+	n     int
+	mask  uint64             // a bit for each class and length seen: most names skip the loop
+	wide  bool               // a name beyond ASCII was seen
+	class [maxFastNames]byte // foldClass of each name
+	size  [maxFastNames]int  // len of each name
+	name  [maxFastNames]string
+	folds map[string]struct{} // past maxFastNames: foldKey of every name
+}
+
+// add records name and reports whether it differs from every name before
+// it under Unicode case folding (strings.EqualFold, the folding
+// encoding/json matches struct fields with): "a" after "a" or "A" is
+// refused.
+func (s *names) add(name string) bool { return s.addClass(name, foldClass(name)) }
+
+// addClass is add for a name of class f (foldClass). Two ASCII names fold
+// alike only if their first bytes do and their lengths are equal; a name
+// beyond ASCII is compared with every other in full.
+func (s *names) addClass(name string, f byte) bool {
+	if s.folds != nil {
+		k := foldKey(name)
+		if _, dup := s.folds[k]; dup {
+			return false
+		}
+		s.folds[k] = struct{}{}
+		return true
+	}
+	bit := uint64(1) << ((uint(f)*7 + uint(len(name))) & 63)
+	if s.mask&bit != 0 || s.wide || f >= utf8.RuneSelf {
+		for i := 0; i < s.n; i++ {
+			if (s.class[i] == f && s.size[i] == len(name) || s.class[i]|f >= utf8.RuneSelf) && strings.EqualFold(s.name[i], name) {
+				return false
+			}
+		}
+	}
+	s.mask |= bit
+	s.wide = s.wide || f >= utf8.RuneSelf
+	if s.n == maxFastNames {
+		s.folds = make(map[string]struct{}, 2*maxFastNames)
+		for _, seen := range s.name {
+			s.folds[foldKey(seen)] = struct{}{}
+		}
+		s.folds[foldKey(name)] = struct{}{}
+		return true
+	}
+	s.class[s.n], s.size[s.n], s.name[s.n] = f, len(name), name
+	s.n++
+	return true
+}
+
+// foldClass is the first byte of an ASCII name in lower case, 0 for "",
+// and utf8.RuneSelf for a name with any byte beyond ASCII: such a name may
+// fold to one of another length ("\u212A" KELVIN SIGN is "k", "\u017F"
+// LONG S is "s").
+func foldClass(name string) byte {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return utf8.RuneSelf
+		}
+	}
+	if name == "" {
+		return 0
+	}
+	c := name[0]
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// foldKey maps every rune of name to the smallest rune of its case-folding
+// orbit, so foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b).
+func foldKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, name)
+}
+
+// standardClaim reports whether key, of class f (foldClass), folds to the
+// name of a standard claim (ginjwt's own, reservedClaims) without being it:
+// "USER_ID", "Exp". Such a member would be the standard claim to
+// encoding/json, not to ginjwt.
+func standardClaim(key string, f byte) bool {
+	if f < utf8.RuneSelf {
+		for _, c := range standardByFirst[f] {
+			if len(c) == len(key) && c != key && strings.EqualFold(c, key) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range reservedClaims {
+		if strings.EqualFold(c, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// standardByFirst are the standard claim names by their first byte.
+var standardByFirst = func() (by [utf8.RuneSelf][]string) {
+	for _, c := range reservedClaims {
+		by[foldClass(c)] = append(by[foldClass(c)], c)
+	}
+	return by
+}()
 
 // maxDepth bounds the nesting of unknown claims a payload may carry.
 const maxDepth = 32
@@ -105,15 +303,18 @@ func (d *decoder) null() bool {
 }
 
 // claim reads the value of key into w, or skips it when the key is not
-// one of wireClaims'.
-func (d *decoder) claim(key string, w *wireClaims) error {
+// one of wireClaims'. It returns which claim it read, one bit each, or 0
+// for a key of the application's own.
+func (d *decoder) claim(key string, w *wireClaims) (uint32, error) {
 	var err error
+	var bit uint32
 	switch key {
 	case "jti":
-		err = d.strInto(&w.JTI)
+		bit, err = 1<<0, d.strInto(&w.JTI)
 	case "sid":
-		err = d.strInto(&w.SID)
+		bit, err = 1<<1, d.strInto(&w.SID)
 	case "token_type":
+		bit = 1 << 2
 		var s string
 		if !d.null() {
 			if s, err = d.str(); err == nil {
@@ -121,22 +322,23 @@ func (d *decoder) claim(key string, w *wireClaims) error {
 			}
 		}
 	case "iat":
-		err = d.numInto(&w.IAT)
+		bit, err = 1<<3, d.numInto(&w.IAT)
 	case "exp":
-		err = d.numInto(&w.EXP)
+		bit, err = 1<<4, d.numInto(&w.EXP)
 	case "nbf":
-		err = d.numInto(&w.NBF)
+		bit, err = 1<<5, d.numInto(&w.NBF)
 	case "refresh_exp":
-		err = d.numInto(&w.RefreshEXP)
+		bit, err = 1<<6, d.numInto(&w.RefreshEXP)
 	case "iss":
-		err = d.strInto(&w.ISS)
+		bit, err = 1<<8, d.strInto(&w.ISS)
 	case "sub":
-		err = d.strInto(&w.SUB)
+		bit, err = 1<<9, d.strInto(&w.SUB)
 	case "user_id":
-		err = d.strInto(&w.UserID)
+		bit, err = 1<<10, d.strInto(&w.UserID)
 	case "username":
-		err = d.strInto(&w.Username)
+		bit, err = 1<<11, d.strInto(&w.Username)
 	case "aud":
+		bit = 1 << 12
 		if d.i < len(d.buf) && d.buf[d.i] == '"' {
 			var s string
 			if s, err = d.str(); err == nil {
@@ -149,18 +351,19 @@ func (d *decoder) claim(key string, w *wireClaims) error {
 			}
 		}
 	case "perms":
+		bit = 1 << 13
 		var list []string
 		if list, err = d.strings(); err == nil {
 			w.Perms = list
 		}
 	case "staff":
-		err = d.boolInto(&w.Staff)
+		bit, err = 1<<14, d.boolInto(&w.Staff)
 	case "superuser":
-		err = d.boolInto(&w.Superuser)
+		bit, err = 1<<15, d.boolInto(&w.Superuser)
 	default:
 		err = d.skip(0)
 	}
-	return err
+	return bit, err
 }
 
 func (d *decoder) strInto(dst *string) error {

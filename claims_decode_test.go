@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
 
 // oracleClaims decodes a payload with encoding/json, key by key in order
 // as its struct decoding does, but matching keys exactly as decodeClaims
-// does (encoding/json alone would also match "JTI").
+// does (encoding/json alone would also match "JTI"), and refusing what
+// decodeClaims refuses as ambiguous: two names equal under case folding,
+// or a name that folds to a standard claim's without being it.
 func oracleClaims(payload []byte) (wireClaims, error) {
 	var w wireClaims
 	if err := json.Unmarshal(payload, new(map[string]json.RawMessage)); err != nil {
@@ -20,15 +23,18 @@ func oracleClaims(payload []byte) (wireClaims, error) {
 	if bytes.Equal(bytes.TrimSpace(payload), []byte("null")) {
 		return w, errNotObject
 	}
-	fields := map[string]any{
-		"jti": &w.JTI, "sid": &w.SID, "token_type": &w.Type, "iat": &w.IAT, "exp": &w.EXP, "nbf": &w.NBF,
-		"refresh_exp": &w.RefreshEXP, "iss": &w.ISS, "sub": &w.SUB, "aud": &w.AUD, "user_id": &w.UserID,
-		"username": &w.Username, "perms": &w.Perms, "staff": &w.Staff, "superuser": &w.Superuser,
+	// Every field of wireClaims, by its JSON name.
+	fields := map[string]any{}
+	v := reflect.ValueOf(&w).Elem()
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		fields[name] = v.Field(i).Addr().Interface()
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	if _, err := dec.Token(); err != nil { // {
 		return w, err
 	}
+	var seen []string
 	for dec.More() {
 		key, err := dec.Token()
 		if err != nil {
@@ -38,7 +44,19 @@ func oracleClaims(payload []byte) (wireClaims, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return w, err
 		}
-		if dst, ok := fields[key.(string)]; ok {
+		name := key.(string)
+		for _, other := range seen {
+			if strings.EqualFold(name, other) {
+				return w, errAmbiguous
+			}
+		}
+		seen = append(seen, name)
+		for field := range fields {
+			if field != name && strings.EqualFold(field, name) {
+				return w, errAmbiguous
+			}
+		}
+		if dst, ok := fields[name]; ok {
 			if err := json.Unmarshal(raw, dst); err != nil {
 				return w, err
 			}
@@ -56,6 +74,12 @@ var claimSeeds = []string{
 	`{"perms":["a",null]}`,
 	`{}`, `[]`, `null`, `{"jti":5}`, `{"exp":"5"}`, `{"staff":1}`, `{"jti":"a"} x`, `{"a":}`, `{"a":01}`, `{"a":1.}`, `{"a":tru}`,
 	`{"JTI":"upper"}`, "{\"jti\":\"ctl\x01\"}", `{"aud":[1]}`, `{"exp":1e400}`,
+	// Ambiguous names: refused.
+	`{"user_id":"alice","jti":"j","USER_ID":"bob"}`, `{"tenant":1,"Tenant":2}`, `{"a":1,"a":1}`,
+	`{"jti":"a","\u006a\u0074\u0069":"b"}`, `{"Exp":5}`, "{\"\u017fub\":\"long s\"}", "{\"kid\":1,\"\u212aid\":2}",
+	`{"":1,"":2}`,
+	// Not ambiguous: accepted.
+	`{"x":{"a":1,"A":2}}`, `{"tenant":1,"tenants":2,"":3}`, "{\"\u212a\":1,\"j\":2}",
 }
 
 func TestDecodeClaimsMatchesEncodingJSON(t *testing.T) {

@@ -27,7 +27,7 @@ import (
 
 // Algorithms lists the signing algorithms ginjwt accepts, in the order they
 // are documented. "none" is never accepted.
-var Algorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"}
+var Algorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
 
 // Key is one key of the set that signs and verifies tokens.
 //
@@ -45,7 +45,7 @@ type Key struct {
 	// Secret is the HMAC secret of an HS256/384/512 key: random bytes, at
 	// least as long as the hash (32, 48 or 64 bytes).
 	Secret []byte
-	// Private signs tokens: *rsa.PrivateKey (RS*, PS256; 2048 bits or more),
+	// Private signs tokens: *rsa.PrivateKey (RS*, PS*; 2048 bits or more),
 	// *ecdsa.PrivateKey (ES256 on P-256, ES384 on P-384) or
 	// ed25519.PrivateKey (EdDSA). Nil for a key that only verifies.
 	Private crypto.Signer
@@ -119,6 +119,12 @@ func newSigningKey(k Key) (*signingKey, error) {
 		return nil, fmt.Errorf("unknown Algorithm %q (supported: %v)", k.Algorithm, Algorithms)
 	}
 	sk := &signingKey{alg: k.Algorithm, method: jwt.GetSigningMethod(k.Algorithm)}
+	if m, ok := sk.method.(*jwt.SigningMethodRSAPSS); ok {
+		// RFC 7518 §3.5: the salt is as long as the hash. golang-jwt signs
+		// so but verifies any salt length; ginjwt verifies only that one.
+		exact := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}
+		sk.method = &jwt.SigningMethodRSAPSS{SigningMethodRSA: m.SigningMethodRSA, Options: exact, VerifyOptions: exact}
+	}
 	switch k.Algorithm {
 	case "HS256", "HS384", "HS512":
 		newHash := map[string]func() hash.Hash{"HS256": sha256.New, "HS384": sha512.New384, "HS512": sha512.New}[k.Algorithm]
@@ -167,7 +173,7 @@ func newSigningKey(k Key) (*signingKey, error) {
 // given public key belongs to the given private key.
 func checkAsymmetric(alg string, priv crypto.Signer, pub crypto.PublicKey) error {
 	switch alg {
-	case "RS256", "RS384", "RS512", "PS256":
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 		p, ok := pub.(*rsa.PublicKey)
 		if !ok {
 			return fmt.Errorf("%s needs an RSA key, got %T", alg, pub)
@@ -332,7 +338,7 @@ func (ks *keySet) jwks() JWKS {
 }
 
 // GenerateKey makes a new random key for alg: a 64-byte secret for HMAC
-// (enough for HS512), a 2048-bit RSA key for RS*/PS256, a P-256 or P-384 key
+// (enough for HS512), a 2048-bit RSA key for RS*/PS*, a P-256 or P-384 key
 // for ES256/ES384, an Ed25519 key for EdDSA.
 func GenerateKey(alg string) (Key, error) {
 	k := Key{Algorithm: alg}
@@ -341,7 +347,7 @@ func GenerateKey(alg string) (Key, error) {
 	case "HS256", "HS384", "HS512":
 		k.Secret = make([]byte, 64)
 		_, err = rand.Read(k.Secret)
-	case "RS256", "RS384", "RS512", "PS256":
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 		k.Private, err = rsa.GenerateKey(rand.Reader, 2048)
 	case "ES256":
 		k.Private, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

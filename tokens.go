@@ -191,11 +191,16 @@ func (c *Claims) marshal() ([]byte, error) {
 	if err != nil || len(c.Extra) == 0 {
 		return b, err
 	}
+	var seen names
 	for name := range c.Extra {
 		// encoding/json matches keys without regard to case: "EXP" would
 		// be exp to a reader decoding into a struct.
 		if slices.ContainsFunc(reservedClaims, func(r string) bool { return strings.EqualFold(r, name) }) {
 			return nil, fmt.Errorf("ginjwt: Claims.Extra may not set the standard claim %q", name)
+		}
+		// The parser refuses such a payload as ambiguous (decodeClaims).
+		if !seen.add(name) {
+			return nil, fmt.Errorf("ginjwt: Claims.Extra has two claims named %q but for case", name)
 		}
 	}
 	extra, err := json.Marshal(c.Extra)
@@ -213,6 +218,9 @@ func (c *Claims) marshal() ([]byte, error) {
 func unmarshalClaims(payload []byte) (*Claims, error) {
 	var w wireClaims
 	if err := decodeClaims(payload, &w); err != nil {
+		if errors.Is(err, errAmbiguous) {
+			return nil, withDetail(ErrTokenInvalid, "the payload gives a claim twice, or in another case")
+		}
 		return nil, withDetail(ErrTokenInvalid, "the payload is not a JSON object of the expected claims")
 	}
 	c := &Claims{
@@ -268,7 +276,7 @@ func (a *Auth) signClaims(c *Claims) (string, error) {
 	return sb.String(), nil
 }
 
-// jwsHeader is the part of a JOSE header ginjwt reads.
+// jwsHeader is the part of a JOSE header ginjwt reads (decodeHeader).
 type jwsHeader struct {
 	Alg  string          `json:"alg"`
 	Kid  string          `json:"kid"`
@@ -278,7 +286,9 @@ type jwsHeader struct {
 
 // keyFor returns the key a token's header segment names. The header must
 // name a key of the set and that key's own algorithm; "crit" is refused
-// since ginjwt understands no extension.
+// since ginjwt understands no extension. The header segment of a key's own
+// tokens is recognised by its bytes; any other is decoded strictly (see
+// decodeHeader: exact, unique member names).
 func (ks *keySet) keyFor(segment string) (*signingKey, error) {
 	if k := ks.byHeader[segment]; k != nil {
 		return k, nil
@@ -291,8 +301,11 @@ func (ks *keySet) keyFor(segment string) (*signingKey, error) {
 		return nil, withDetail(ErrTokenInvalid, "the header is not base64url")
 	}
 	var h jwsHeader
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, withDetail(ErrTokenInvalid, "the header is not a JSON object")
+	if err := decodeHeader(raw, &h); err != nil {
+		if errors.Is(err, errAmbiguous) {
+			return nil, withDetail(ErrTokenInvalid, "the header gives a parameter twice")
+		}
+		return nil, withDetail(ErrTokenInvalid, "the header is not a JSON object of string alg, kid and typ")
 	}
 	if h.Crit != nil {
 		return nil, withDetail(ErrTokenInvalid, "the header has critical extensions ginjwt does not support")
@@ -300,7 +313,10 @@ func (ks *keySet) keyFor(segment string) (*signingKey, error) {
 	if h.Typ != "" && !strings.EqualFold(h.Typ, "JWT") {
 		return nil, withDetail(ErrTokenInvalid, "the header's typ is not JWT")
 	}
-	if h.Alg == "" || strings.EqualFold(h.Alg, "none") {
+	if h.Alg == "" {
+		return nil, withDetail(ErrTokenInvalid, "the header has no alg")
+	}
+	if strings.EqualFold(h.Alg, "none") {
 		return nil, withDetail(ErrTokenInvalid, "unsigned tokens are not accepted")
 	}
 	k := ks.current
@@ -334,6 +350,29 @@ func (a *Auth) parseKey(token string, now time.Time) (*Claims, *signingKey, erro
 	if token == "" {
 		return nil, nil, ErrTokenMissing
 	}
+	payload, k, err := a.keys.Load().verifyJWS(token)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := unmarshalClaims(payload)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.checkClaims(c, now); err != nil {
+		if errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenNotYetValid) {
+			return c, k, err
+		}
+		return nil, nil, err
+	}
+	return c, k, nil
+}
+
+// verifyJWS is the signature layer: it checks token, a JWS in compact
+// serialization, against the key set and returns its decoded payload and
+// the key that verified it. It knows nothing of claims: the payload may be
+// anything, including empty. Every refusal is ErrTokenInvalid. The work is
+// bounded by maxTokenLen whatever the input.
+func (ks *keySet) verifyJWS(token string) ([]byte, *signingKey, error) {
 	if len(token) > maxTokenLen {
 		return nil, nil, withDetail(ErrTokenInvalid, "the token is too long")
 	}
@@ -347,7 +386,7 @@ func (a *Auth) parseKey(token string, now time.Time) (*Claims, *signingKey, erro
 	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
 		return nil, nil, withDetail(ErrTokenInvalid, "a token has three dot-separated parts")
 	}
-	k, err := a.keys.Load().keyFor(h)
+	k, err := ks.keyFor(h)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -367,17 +406,7 @@ func (a *Auth) parseKey(token string, now time.Time) (*Claims, *signingKey, erro
 	if err != nil {
 		return nil, nil, withDetail(ErrTokenInvalid, "the payload is not base64url")
 	}
-	c, err := unmarshalClaims(payload[:n])
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := a.checkClaims(c, now); err != nil {
-		if errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenNotYetValid) {
-			return c, k, err
-		}
-		return nil, nil, err
-	}
-	return c, k, nil
+	return payload[:n], k, nil
 }
 
 // bytesOf views s as bytes without copying, for functions that only read

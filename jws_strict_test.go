@@ -1,0 +1,277 @@
+package ginjwt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/ginjwt/ginjwt/users"
+)
+
+// TestJWSHeaderNamesAreExact: header member names are case-sensitive
+// (RFC 7515 §5.3), unique (RFC 7515 §4), and compared after unescaping.
+func TestJWSHeaderNamesAreExact(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	a := newAuth(t, clk, nil)
+	kid := a.KeyIDs()[0]
+	payload := validPayload(clk)
+	cases := []struct {
+		header string
+		ok     bool
+	}{
+		{`{"alg":"HS256","kid":"` + kid + `"}`, true},
+		{`{"kid":"` + kid + `","typ":"JWT","alg":"HS256"}`, true},
+		{` { "alg" : "HS256" ,` + "\n\t" + `"kid" : "` + kid + `" } `, true},
+		{`{"\u0061lg":"HS256","kid":"` + kid + `"}`, true}, // "alg", escaped
+		{`{"alg":"HS256","kid":"` + kid + `","x5u":null,"ext":{"a":[1,{"b":2}],"A":true}}`, true},
+		{`{"alg":"HS256"}`, true}, // no kid: the current key
+		{`{"ALG":"HS256","kid":"` + kid + `"}`, false},
+		{`{"Alg":"HS256","KID":"` + kid + `"}`, false},
+		{`{"alg":"HS256","alg":"HS256","kid":"` + kid + `"}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `","kid":"` + kid + `"}`, false},
+		{`{"alg":"HS256","\u0061lg":"HS256","kid":"` + kid + `"}`, false},
+		{`{"alg":"HS256","ALG":"none","kid":"` + kid + `"}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `","x":1,"X":1}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `","crit":["exp"],"exp":1}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `","crit":null}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `","typ":"jwt"}`, true},
+		{`{"alg":"HS256","kid":"` + kid + `","typ":null}`, false},
+		{`{"alg":null,"kid":"` + kid + `"}`, false},
+		{`{"alg":"HS256","kid":7}`, false},
+		{`{"alg":["HS256"],"kid":"` + kid + `"}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `"} {}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `",}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `","x":"` + "\xff" + `"}`, false},
+		{`["alg","HS256"]`, false},
+		{``, false},
+	}
+	for _, tc := range cases {
+		_, err := a.parse(forge(t, a, tc.header, payload))
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.header, err)
+		case !tc.ok && !errors.Is(err, ErrTokenInvalid):
+			t.Errorf("%s: %v, want ErrTokenInvalid", tc.header, err)
+		}
+	}
+}
+
+// ambiguousPayloads are payloads signed with the right key that a reader
+// could resolve two ways: refused.
+func ambiguousPayloads(clk *clock) map[string]string {
+	now := clk.Now().Unix()
+	base := fmt.Sprintf(`"jti":"j1","sid":"s1","token_type":"access","iat":%d,"exp":%d`, now, now+60)
+	return map[string]string{
+		"USER_ID after user_id":    `{` + base + `,"user_id":"alice","USER_ID":"bob"}`,
+		"user_id twice":            `{` + base + `,"user_id":"alice","user_id":"bob"}`,
+		"User_Id before user_id":   `{` + base + `,"User_Id":"bob","user_id":"alice"}`,
+		"escaped user_id twice":    `{` + base + `,"user_id":"alice","\u0075ser_id":"bob"}`,
+		"Username alone":           `{` + base + `,"user_id":"alice","Username":"bob"}`,
+		"exp twice":                `{` + base + `,"user_id":"alice","exp":9999999999}`,
+		"an own claim in two case": `{` + base + `,"user_id":"alice","tenant":"a","TENANT":"b"}`,
+		"long s for s":             `{` + base + `,"user_id":"alice","ſid":"s2"}`,
+	}
+}
+
+// TestAmbiguousClaimsAreRefused: a payload with two names equal exactly or
+// under case folding (or a case variant of a standard claim) is refused by
+// the middleware, so no reader (Claims.Decode folds case, as encoding/json
+// does) can see a value the middleware did not.
+func TestAmbiguousClaimsAreRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	kid := h.auth.KeyIDs()[0]
+	header := map[string]string{"alg": "HS256", "kid": kid, "typ": "JWT"}
+	now := h.clock.Now().Unix()
+	plain := fmt.Sprintf(`{"jti":"j1","sid":"s1","token_type":"access","iat":%d,"exp":%d,"user_id":"alice","username":"alice","tenant":"a"}`, now, now+60)
+	if w := h.do(req{path: "/api/hello", bearer: forge(t, h.auth, header, plain)}); w.Code != http.StatusOK {
+		t.Fatalf("unambiguous token: %d %s", w.Code, w.Body)
+	}
+	for name, payload := range ambiguousPayloads(h.clock) {
+		t.Run(name, func(t *testing.T) {
+			token := forge(t, h.auth, header, payload)
+			w := h.do(req{path: "/api/hello", bearer: token})
+			if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), `"token_invalid"`) {
+				t.Fatalf("%d %s, want 401 token_invalid", w.Code, w.Body)
+			}
+			if _, err := h.auth.ParseToken(token); !errors.Is(err, ErrTokenInvalid) {
+				t.Fatalf("ParseToken: %v, want ErrTokenInvalid", err)
+			}
+		})
+	}
+}
+
+// TestDecodeSeesWhatTheMiddlewareSees: for every payload the parser
+// accepts, Claims.Decode into a struct of the standard names reads the same
+// values as the middleware's claims.
+func TestDecodeSeesWhatTheMiddlewareSees(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	a := newAuth(t, clk, nil)
+	now := clk.Now().Unix()
+	base := fmt.Sprintf(`"jti":"j1","sid":"s1","token_type":"access","iat":%d,"exp":%d`, now, now+60)
+	for _, payload := range []string{
+		`{` + base + `,"user_id":"alice","username":"al","perms":["p"],"extra":{"user_id":"x","USER_ID":"y"}}`,
+		`{` + base + `,"user_id":"alice","Tenant":"t","sub":"alice"}`,
+		`{"user_id":"alice",` + base + `,"perms":null,"username":null}`,
+	} {
+		c, err := a.parse(forge(t, a, map[string]string{"alg": "HS256"}, payload))
+		if err != nil {
+			t.Fatalf("%s: %v", payload, err)
+		}
+		var d struct {
+			UserID   string   `json:"user_id"`
+			Username string   `json:"username"`
+			Perms    []string `json:"perms"`
+			Sub      string   `json:"sub"`
+		}
+		if err := c.Decode(&d); err != nil {
+			t.Fatal(err)
+		}
+		if d.UserID != c.UserID || d.Username != c.Username || d.Sub != c.Subject || len(d.Perms) != len(c.Perms) {
+			t.Fatalf("%s: Decode %+v, claims %+v", payload, d, c)
+		}
+	}
+	for name, payload := range ambiguousPayloads(clk) {
+		if _, err := a.parse(forge(t, a, map[string]string{"alg": "HS256"}, payload)); !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("%s: %v, want ErrTokenInvalid", name, err)
+		}
+	}
+}
+
+// TestIssuerRefusesAmbiguousExtra: ginjwt never issues a token its parser
+// would refuse as ambiguous.
+func TestIssuerRefusesAmbiguousExtra(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	a := newAuth(t, clk, func(c *Config) {
+		c.ClaimsHook = func(_ context.Context, _ *users.User, c *Claims) error {
+			c.Extra = map[string]any{"tenant": "a", "TENANT": "b"}
+			return nil
+		}
+	})
+	if _, err := a.issueSession(context.Background(), alice()); err == nil {
+		t.Fatal("issued a token with tenant and TENANT")
+	}
+}
+
+func TestNamesAgreeWithEqualFold(t *testing.T) {
+	t.Parallel()
+	// Past maxFastNames the names go into a map by foldKey: the same
+	// answers either way.
+	var many []string
+	for i := range 2 * maxFastNames {
+		many = append(many, fmt.Sprintf("claim_%d", i))
+	}
+	for _, dup := range []string{"CLAIM_3", "claim_3", fmt.Sprintf("claim_%d", maxFastNames+5), fmt.Sprintf("Claim_%d", 2*maxFastNames-1)} {
+		var s names
+		for _, n := range many {
+			if !s.add(n) {
+				t.Fatalf("%s refused", n)
+			}
+		}
+		if s.add(dup) {
+			t.Errorf("%s after %d names: accepted", dup, len(many))
+		}
+		if !s.add("claim_x") {
+			t.Error("claim_x refused")
+		}
+	}
+	pairs := [][2]string{{"kid", "\u212aid"}, {"sub", "\u017fub"}, {"ǅ", "ǆ"}, {"Σ", "ς"}, {"a", "A"}, {"", ""}, {"é", "É"}}
+	for _, p := range pairs {
+		if !strings.EqualFold(p[0], p[1]) || foldKey(p[0]) != foldKey(p[1]) {
+			t.Errorf("%q %q: EqualFold %v, foldKey %q %q", p[0], p[1], strings.EqualFold(p[0], p[1]), foldKey(p[0]), foldKey(p[1]))
+		}
+		var s names
+		if !s.add(p[0]) || s.add(p[1]) {
+			t.Errorf("%q then %q: not refused", p[0], p[1])
+		}
+	}
+}
+
+// FuzzDecodeHeader checks decodeHeader against encoding/json: it never
+// accepts what encoding/json refuses, refuses exactly the headers whose
+// names repeat under case folding, and otherwise reads alg, kid and typ by
+// their exact names.
+func FuzzDecodeHeader(f *testing.F) {
+	for _, s := range []string{
+		`{"alg":"HS256","kid":"k","typ":"JWT"}`, `{"ALG":"HS256"}`, `{"alg":"HS256","alg":"none"}`,
+		`{"alg":"HS256","Alg":"none"}`, `{"\u0061lg":"x"}`, `{"crit":["b64"],"b64":false}`, `{"alg":5}`,
+		`{"kid":null}`, `{"x":{"a":1,"a":2}}`, `[]`, `{}`, `{"alg":"\ud800"}`, "{\"\u212aid\":\"k\",\"kid\":\"k\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var got jwsHeader
+		err := decodeHeader(bytes.Clone(raw), &got)
+		want, werr := oracleHeader(raw)
+		if werr != nil {
+			if err == nil {
+				t.Fatalf("%q: accepted what the oracle refuses (%v): %+v", raw, werr, got)
+			}
+			return
+		}
+		strict := !utf8.Valid(raw) || bytes.Count(raw, []byte("["))+bytes.Count(raw, []byte("{")) > maxDepth
+		if err != nil {
+			if !strict {
+				t.Fatalf("%q: refused (%v) what the oracle reads: %+v", raw, err, want)
+			}
+			return
+		}
+		if got.Alg != want.Alg || got.Kid != want.Kid || got.Typ != want.Typ || (got.Crit == nil) != (want.Crit == nil) {
+			t.Fatalf("%q:\n got %+v\nwant %+v", raw, got, want)
+		}
+	})
+}
+
+// oracleHeader reads a header with encoding/json, member by member,
+// matching names exactly and refusing names that repeat under case folding.
+func oracleHeader(raw []byte) (jwsHeader, error) {
+	var h jwsHeader
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil || members == nil {
+		return h, errors.New("not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return h, err
+	}
+	var seen []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return h, err
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return h, err
+		}
+		name := tok.(string)
+		for _, s := range seen {
+			if strings.EqualFold(s, name) {
+				return h, errAmbiguous
+			}
+		}
+		seen = append(seen, name)
+		dst := map[string]*string{"alg": &h.Alg, "kid": &h.Kid, "typ": &h.Typ}[name]
+		switch {
+		case dst != nil:
+			if len(value) == 0 || value[0] != '"' {
+				return h, errType
+			}
+			if err := json.Unmarshal(value, dst); err != nil {
+				return h, err
+			}
+		case name == "crit":
+			h.Crit = value
+		}
+	}
+	return h, nil
+}
