@@ -65,7 +65,7 @@ type TokenInterlocutorConnection struct {
 	Token          *registry.Token      `gorm:"foreignKey:TokenID;constraint:OnDelete:CASCADE" json:"-"`
 	InterlocutorID int64                `gorm:"column:interlocutor_id;not null;uniqueIndex:idx_ginjwt_token_interlocutors_pair,priority:2;index:idx_ginjwt_token_interlocutors_interlocutor" json:"interlocutor_id"`
 	Interlocutor   *Interlocutor        `gorm:"foreignKey:InterlocutorID" json:"-"`
-	NetworkID      *int64               `gorm:"column:network_id" json:"network_id,omitempty"`
+	NetworkID      *int64               `gorm:"column:network_id;index:idx_ginjwt_token_interlocutors_network" json:"network_id,omitempty"`
 	Network        *InterlocutorNetwork `gorm:"foreignKey:NetworkID" json:"-"`
 	CreatedAt      time.Time            `gorm:"column:created_at;not null" json:"created_at"`
 }

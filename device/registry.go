@@ -45,15 +45,14 @@ type Registry struct {
 
 // New returns the device registry of tokens, in the token registry's
 // database. It registers an archive hook, so archived tokens take their
-// device connections with them.
+// device connections with them, and the interlocutors and networks that no
+// token uses any more go too.
 func New(tokens *registry.Registry, opts Options) *Registry {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
 	d := &Registry{db: tokens.DB(), tokens: tokens, opts: opts, ids: newIDCache()}
-	tokens.OnArchive(func(tx *gorm.DB, ids []int64) error {
-		return tx.Where("token_id IN ?", ids).Delete(&TokenInterlocutorConnection{}).Error
-	})
+	tokens.OnArchive(d.archive)
 	return d
 }
 
@@ -95,7 +94,7 @@ func (d *Registry) ConnectInterlocutor(ctx context.Context, e *pipeline.Event) e
 		}
 		isNew = !used
 	}
-	if _, err := connect(db, i, n, tokens, d.now()); err != nil {
+	if _, err := d.connect(db, i, n, tokens, d.now()); err != nil {
 		return err
 	}
 	if isNew {
@@ -117,11 +116,12 @@ func (d *Registry) Connect(ctx context.Context, interlocutor *Interlocutor, toke
 	if err := d.record(db, interlocutor, network); err != nil {
 		return nil, err
 	}
-	return connect(db, interlocutor, network, tokens, d.now())
+	return d.connect(db, interlocutor, network, tokens, d.now())
 }
 
 // record fills the IDs of i and n, inserting them when their hash is new.
-// IDs known from earlier (committed) registrations come from memory.
+// IDs known from earlier (committed) registrations come from memory; the
+// archiver may have deleted such a row since, which connect notices.
 func (d *Registry) record(db *gorm.DB, i *Interlocutor, n *InterlocutorNetwork) error {
 	now := d.now()
 	d.ids.recall(i, n)
@@ -173,23 +173,105 @@ func (d *Registry) usedBefore(db *gorm.DB, userID string, interlocutorID int64) 
 	return n > 0, nil
 }
 
-func connect(db *gorm.DB, i *Interlocutor, n *InterlocutorNetwork, tokens []registry.Token, now time.Time) ([]TokenInterlocutorConnection, error) {
+// connect connects tokens to i and n (n may be nil), which record filled.
+// It connects only to rows that still exist, and on PostgreSQL locks them
+// (FOR KEY SHARE) until the transaction ends, so the archiver cannot delete
+// them under a login: an interlocutor or network the archiver deleted
+// since record found it is recorded again, once.
+func (d *Registry) connect(db *gorm.DB, i *Interlocutor, n *InterlocutorNetwork, tokens []registry.Token, now time.Time) ([]TokenInterlocutorConnection, error) {
 	if len(tokens) == 0 {
 		return nil, nil
 	}
-	rows := make([]TokenInterlocutorConnection, 0, len(tokens))
-	for _, t := range tokens {
-		c := TokenInterlocutorConnection{TokenID: t.ID, InterlocutorID: i.ID, CreatedAt: now}
-		if n != nil {
-			c.NetworkID = &n.ID
+	ids := make([]int64, len(tokens))
+	for k, t := range tokens {
+		ids[k] = t.ID
+	}
+	for attempt := 0; ; attempt++ {
+		made, err := insertConnections(db, i, n, ids, now)
+		if err != nil {
+			return nil, fmt.Errorf("device: connect: %w", err)
 		}
-		rows = append(rows, c)
+		if len(made) < len(ids) {
+			// Fewer rows than tokens: tokens already connected (a retried
+			// registration), or a row the archiver deleted.
+			gone, err := missing(db, i, n)
+			if err != nil {
+				return nil, fmt.Errorf("device: connect: %w", err)
+			}
+			if gone {
+				if attempt > 0 {
+					return nil, errors.New("device: connect: the interlocutor or network was deleted twice under a registration")
+				}
+				d.ids.forget()
+				i.ID = 0
+				if n != nil {
+					n.ID = 0
+				}
+				if err := d.record(db, i, n); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		rows := make([]TokenInterlocutorConnection, 0, len(tokens))
+		for _, t := range tokens {
+			c := TokenInterlocutorConnection{ID: made[t.ID], TokenID: t.ID, InterlocutorID: i.ID, CreatedAt: now}
+			if n != nil {
+				c.NetworkID = &n.ID
+			}
+			rows = append(rows, c)
+		}
+		return rows, nil
 	}
-	err := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "token_id"}, {Name: "interlocutor_id"}}, DoNothing: true}).Create(&rows).Error
+}
+
+// insertConnections inserts the connections of the tokens ids to i and n
+// that do not exist yet, selecting i and n from their tables (locked FOR
+// KEY SHARE on PostgreSQL): none when either is gone. It returns the IDs of
+// the rows it inserted by token ID.
+func insertConnections(db *gorm.DB, i *Interlocutor, n *InterlocutorNetwork, ids []int64, now time.Time) (map[int64]int64, error) {
+	from, where, lock := "ginjwt_tokens t, ginjwt_interlocutors i", "t.id IN ? AND i.id = ?", "i"
+	network := "NULL"
+	args := []any{now, ids, i.ID}
+	if n != nil {
+		from += ", ginjwt_interlocutor_networks n"
+		where += " AND n.id = ?"
+		lock += ", n"
+		network = "n.id"
+		args = append(args, n.ID)
+	}
+	locking := ""
+	if db.Dialector.Name() == "postgres" {
+		locking = " FOR KEY SHARE OF " + lock
+	}
+	var made []struct{ ID, TokenID int64 }
+	err := db.Raw(`INSERT INTO ginjwt_token_interlocutors (created_at, token_id, interlocutor_id, network_id)
+SELECT ?, t.id, i.id, `+network+` FROM `+from+` WHERE `+where+locking+`
+ON CONFLICT (token_id, interlocutor_id) DO NOTHING
+RETURNING id, token_id`, args...).Scan(&made).Error
 	if err != nil {
-		return nil, fmt.Errorf("device: connect: %w", err)
+		return nil, err
 	}
-	return rows, nil
+	out := make(map[int64]int64, len(made))
+	for _, m := range made {
+		out[m.TokenID] = m.ID
+	}
+	return out, nil
+}
+
+// missing reports whether the row of i or of n is gone.
+func missing(db *gorm.DB, i *Interlocutor, n *InterlocutorNetwork) (bool, error) {
+	var found int64
+	if err := db.Model(&Interlocutor{}).Where("id = ?", i.ID).Count(&found).Error; err != nil || found == 0 {
+		return found == 0, err
+	}
+	if n == nil {
+		return false, nil
+	}
+	if err := db.Model(&InterlocutorNetwork{}).Where("id = ?", n.ID).Count(&found).Error; err != nil {
+		return false, err
+	}
+	return found == 0, nil
 }
 
 // SessionDevice is what the sessions list shows of a session's device: the
@@ -265,8 +347,9 @@ func (d *Registry) SessionDevices(ctx context.Context, sids []string) (map[strin
 }
 
 // idCache remembers the IDs of interlocutors and networks by hash: a
-// handful of rows serve most logins, and their IDs never change (the
-// archiver keeps them). It is bounded, and emptied when full.
+// handful of rows serve most logins. The archiver deletes rows no token
+// uses any more, so an ID remembered may be gone: connect notices and
+// records the row again. It is bounded, and emptied when full.
 type idCache struct {
 	mu            sync.Mutex
 	interlocutors map[string]int64
@@ -289,6 +372,14 @@ func (c *idCache) recall(i *Interlocutor, n *InterlocutorNetwork) {
 	if n != nil && n.ID == 0 && n.Hash != "" {
 		n.ID = c.networks[n.Hash]
 	}
+}
+
+// forget empties the cache.
+func (c *idCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.interlocutors = map[string]int64{}
+	c.networks = map[string]int64{}
 }
 
 func (c *idCache) remember(i *Interlocutor, n *InterlocutorNetwork) {
