@@ -329,6 +329,8 @@ func (d *decoder) claim(key string, w *wireClaims) (uint32, error) {
 		bit, err = 1<<5, d.numInto(&w.NBF)
 	case "refresh_exp":
 		bit, err = 1<<6, d.numInto(&w.RefreshEXP)
+	case "gen":
+		bit, err = 1<<7, d.numInto(&w.Gen)
 	case "iss":
 		bit, err = 1<<8, d.strInto(&w.ISS)
 	case "sub":

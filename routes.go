@@ -241,7 +241,7 @@ func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
 	}
 	// A rotated-out token is revoked by jti; whether presenting it again is
 	// a replay within the grace window or theft, the registry decides.
-	if why, revoked := a.revoked(rc); revoked && !(why == registry.KindToken && a.rotates(rc, newRefresh)) {
+	if why, revoked := a.revoked(rc); revoked && why != registry.KindToken {
 		AbortWithError(c, ErrTokenRevoked)
 		return
 	}
@@ -266,22 +266,19 @@ func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
 	a.writePair(c, pair)
 }
 
-// rotates reports whether renewing rc goes through the registry's
-// transaction: rotation (with reuse detection) or ExpireOnRefresh.
-func (a *Auth) rotates(rc *Claims, newRefresh bool) bool {
-	return a.registry != nil && rc.Type == RefreshToken && (newRefresh || a.cfg.ExpireOnRefresh)
-}
-
-// renewRecorded renews rc, through the registry's rotation transaction when
-// rotates says so: the new tokens are recorded atomically with the decision,
-// a replay within the grace window gets the same child again, and a reused
-// token revokes its session.
+// renewRecorded renews rc. With the registry it goes through the
+// registry's transaction, on every refresh: the token's row, its session
+// and its user's cut-off generation are read from the database, so every
+// instance refuses at once a refresh token revoked or cut off anywhere,
+// whatever its memory has heard yet; the new tokens are recorded
+// atomically with the decision; a replay within the grace window gets the
+// same child again; and a reused token revokes its session.
 func (a *Auth) renewRecorded(ctx context.Context, rc *Claims, u *users.User, newRefresh bool, facts RequestFacts) (*Pair, error) {
-	if !a.rotates(rc, newRefresh) {
+	if a.registry == nil {
 		return a.renew(ctx, rc, u, newRefresh)
 	}
 	policy := registry.RotatePolicy{
-		Rotate: newRefresh,
+		Rotate: newRefresh && rc.Type == RefreshToken,
 		Grace:  max(a.cfg.ReuseGrace, 0),
 		// Without RotateRefresh, the refresh endpoint does not detect reuse:
 		// a token /token/update replaced must be revoked, or it would keep
@@ -349,9 +346,7 @@ func (a *Auth) verify(c *gin.Context) {
 	}
 	claims, err := a.parse(token)
 	if err == nil {
-		if _, revoked := a.revoked(claims); revoked {
-			err = ErrTokenRevoked
-		}
+		err = a.verifyRevocation(c.Request.Context(), claims)
 	}
 	if err != nil {
 		AbortWithError(c, err)
@@ -360,6 +355,30 @@ func (a *Auth) verify(c *gin.Context) {
 	a.events.emit(c.Request.Context(), Event{Kind: TokenValidated, Time: a.now(), UserID: claims.UserID,
 		Username: claims.Username, SessionID: claims.SessionID, Token: claims, Request: a.proxies.facts(c.Request)})
 	c.JSON(http.StatusOK, verifyBody{TokenType: claims.Type, ExpiresAt: claims.ExpiresAt.UTC()})
+}
+
+// verifyRevocation is the registry's answer for the verify endpoint: from
+// memory for access tokens, as the middleware decides; from the database
+// for refresh and sliding tokens, as a refresh would.
+func (a *Auth) verifyRevocation(ctx context.Context, claims *Claims) error {
+	if a.registry == nil {
+		return nil
+	}
+	if claims.Type == AccessToken {
+		if _, revoked := a.revoked(claims); revoked {
+			return ErrTokenRevoked
+		}
+		return nil
+	}
+	t := claims.pipelineToken()
+	revoked, err := a.registry.RevokedInDB(ctx, &t)
+	if err != nil {
+		return err
+	}
+	if revoked {
+		return ErrTokenRevoked
+	}
+	return nil
 }
 
 // logout is POST /token/logout: ends the session of the token presented.

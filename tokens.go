@@ -35,7 +35,7 @@ const (
 const maxTokenLen = 8 << 10
 
 // reservedClaims may not be set through Claims.Extra.
-var reservedClaims = []string{"jti", "sid", "token_type", "iat", "exp", "nbf", "refresh_exp", "iss", "sub", "aud", "user_id", "username", "perms", "staff", "superuser"}
+var reservedClaims = []string{"jti", "sid", "token_type", "iat", "exp", "nbf", "refresh_exp", "gen", "iss", "sub", "aud", "user_id", "username", "perms", "staff", "superuser"}
 
 // Claims are the verified contents of a token.
 //
@@ -52,14 +52,19 @@ type Claims struct {
 	// RefreshExpiresAt is refresh_exp: how long a sliding token can be
 	// exchanged for a new one. Zero for other types.
 	RefreshExpiresAt time.Time
-	Issuer           string   // iss, when Config.Issuer is set
-	Subject          string   // sub: the user's ID
-	Audience         []string // aud, when Config.Audience is set
-	UserID           string   // user_id
-	Username         string   // username
-	Perms            []string // perms
-	Staff            bool     // staff: the user is staff
-	Superuser        bool     // superuser: the user holds every permission
+	// Generation is gen: the user's cut-off generation the session was
+	// issued under. A cut-off (log out everywhere, a password change, a
+	// deactivation) raises the user's generation in the registry, and
+	// tokens of a lower one are refused. 0 without the registry.
+	Generation int64
+	Issuer     string   // iss, when Config.Issuer is set
+	Subject    string   // sub: the user's ID
+	Audience   []string // aud, when Config.Audience is set
+	UserID     string   // user_id
+	Username   string   // username
+	Perms      []string // perms
+	Staff      bool     // staff: the user is staff
+	Superuser  bool     // superuser: the user holds every permission
 	// Extra are further claims to write into a token being issued, flat
 	// beside the standard ones. Their names may not be standard claim names.
 	// Empty on parsed tokens: use Decode.
@@ -98,7 +103,7 @@ func (c *Claims) Expired(now time.Time) bool { return !now.Before(c.ExpiresAt) }
 // expires, for the registry, when it can no longer be renewed: until then a
 // revocation of it must hold.
 func (c *Claims) pipelineToken() pipeline.Token {
-	t := pipeline.Token{ID: c.ID, Type: string(c.Type), SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}
+	t := pipeline.Token{ID: c.ID, Type: string(c.Type), SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt, Generation: c.Generation}
 	if c.RefreshExpiresAt.After(t.ExpiresAt) {
 		t.ExpiresAt = c.RefreshExpiresAt
 	}
@@ -115,6 +120,7 @@ type wireClaims struct {
 	EXP        float64   `json:"exp"`
 	NBF        float64   `json:"nbf,omitempty"`
 	RefreshEXP float64   `json:"refresh_exp,omitempty"`
+	Gen        float64   `json:"gen,omitempty"`
 	ISS        string    `json:"iss,omitempty"`
 	SUB        string    `json:"sub,omitempty"`
 	AUD        audience  `json:"aud,omitempty"`
@@ -146,6 +152,10 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	}
 	return json.Unmarshal(b, (*[]string)(a))
 }
+
+// maxGeneration is the largest gen claim: float64 holds integers exactly
+// up to 2^53.
+const maxGeneration = 1 << 53
 
 // maxNumericDate is the last second of year 9999; later dates are refused so
 // conversions cannot overflow.
@@ -183,8 +193,8 @@ func (c *Claims) marshal() ([]byte, error) {
 	w := wireClaims{
 		JTI: c.ID, SID: c.SessionID, Type: c.Type,
 		IAT: toIssuedAt(c.IssuedAt), EXP: toNumericDate(c.ExpiresAt), NBF: toNumericDate(c.NotBefore),
-		RefreshEXP: toNumericDate(c.RefreshExpiresAt),
-		ISS:        c.Issuer, SUB: c.Subject, AUD: c.Audience,
+		RefreshEXP: toNumericDate(c.RefreshExpiresAt), Gen: float64(c.Generation),
+		ISS: c.Issuer, SUB: c.Subject, AUD: c.Audience,
 		UserID: c.UserID, Username: c.Username, Perms: c.Perms, Staff: c.Staff, Superuser: c.Superuser,
 	}
 	b, err := json.Marshal(w)
@@ -237,6 +247,10 @@ func unmarshalClaims(payload []byte) (*Claims, error) {
 	if !ok[0] || !ok[1] || !ok[2] || !ok[3] {
 		return nil, withDetail(ErrTokenInvalid, "a time claim is out of range")
 	}
+	if w.Gen < 0 || w.Gen > maxGeneration || w.Gen != math.Trunc(w.Gen) {
+		return nil, withDetail(ErrTokenInvalid, "gen is not a generation")
+	}
+	c.Generation = int64(w.Gen)
 	return c, nil
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/ginjwt/ginjwt/pipeline"
 )
 
 // Generation is one user's cut-off counter: every token carries the
@@ -115,4 +117,27 @@ func (r *Registry) cutOffIn(tx *gorm.DB, userID string, at time.Time) ([]Revocat
 		return nil, fmt.Errorf("registry: cut off user: %w", err)
 	}
 	return []Revocation{{Kind: KindUser, Subject: userID, Generation: gen, At: at, Until: r.until(now), Reason: ReasonCutOff, CreatedAt: now}}, nil
+}
+
+// RevokedInDB is [Registry.Revoked] that also asks the database: the
+// token's own row (a rotated-out refresh token has no entry in memory) and
+// its user's current generation (a cut-off on another instance that this
+// one has not heard of yet). For answers that must not lag, such as
+// verifying a refresh token.
+func (r *Registry) RevokedInDB(ctx context.Context, t *pipeline.Token) (bool, error) {
+	if r.Revoked(t) {
+		return true, nil
+	}
+	var rows []Token
+	if err := r.db.WithContext(ctx).Select("revoked_at").Where("jti = ?", t.ID).Limit(1).Find(&rows).Error; err != nil {
+		return false, fmt.Errorf("registry: check token: %w", err)
+	}
+	if len(rows) > 0 && rows[0].RevokedAt != nil {
+		return true, nil
+	}
+	gen, err := readGeneration(r.db.WithContext(ctx), t.UserID, false)
+	if err != nil {
+		return false, err
+	}
+	return t.Generation < gen, nil
 }

@@ -100,7 +100,7 @@ func (Revocation) TableName() string { return "ginjwt_revocations" }
 // Migrate creates or updates the registry's tables. It is safe to run at
 // every start.
 func Migrate(ctx context.Context, db *gorm.DB) error {
-	if err := db.WithContext(ctx).AutoMigrate(&Token{}, &TokenUserConnection{}, &Revocation{}, &Generation{}, &PendingRegistration{}); err != nil {
+	if err := db.WithContext(ctx).AutoMigrate(&Token{}, &TokenUserConnection{}, &Revocation{}, &Generation{}, &PendingRegistration{}, &heartbeat{}); err != nil {
 		return fmt.Errorf("registry: migrate: %w", err)
 	}
 	return nil

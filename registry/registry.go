@@ -318,6 +318,10 @@ func (r *Registry) revoke(ctx context.Context, fn func(tx *gorm.DB, now time.Tim
 	return rows, nil
 }
 
+// InMemory is how many revocations this instance holds in memory: revoked
+// tokens and sessions not yet expired, and users' cut-offs.
+func (r *Registry) InMemory() int { return r.view.size() }
+
 // SessionRevoked reports, from memory, whether the whole session sid is
 // revoked.
 func (r *Registry) SessionRevoked(sid string) bool { return r.view.sessionRevoked(sid) }

@@ -52,7 +52,7 @@ func (r *Registry) revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason 
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
 		var tokens []Token
-		if err := tx.Select("id", "jti", "expires_at").Where("id IN ? AND revoked_at IS NULL", part).Find(&tokens).Error; err != nil {
+		if err := tx.Select("id", "jti", "type", "expires_at").Where("id IN ? AND revoked_at IS NULL", part).Find(&tokens).Error; err != nil {
 			return nil, 0, fmt.Errorf("registry: revoke: %w", err)
 		}
 		if len(tokens) == 0 {
@@ -61,6 +61,14 @@ func (r *Registry) revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason 
 		live := make([]int64, 0, len(tokens))
 		for _, t := range tokens {
 			live = append(live, t.ID)
+			// A refresh token superseded by a refresh needs no log entry:
+			// only Rotate accepts refresh tokens, and it reads the row. So a
+			// client refreshing in a loop with BlacklistAfterRotation or
+			// ExpireOnRefresh does not grow the log and every instance's
+			// memory by one 24-hour entry per refresh.
+			if t.Type == "refresh" && (reason == ReasonRotated || reason == ReasonOnRefresh) {
+				continue
+			}
 			// The verifier accepts a token until exp plus leeway: so long
 			// must its revocation hold.
 			if until := dbTime(t.ExpiresAt.Add(r.opts.Leeway)); now.Before(until) {
