@@ -173,7 +173,15 @@ func (a *Auth) flushPending(ctx context.Context, userID string) error {
 	if a.pipeline == nil {
 		return nil
 	}
-	return a.pipeline.Flush(ctx, userID)
+	err := a.pipeline.Flush(ctx, userID)
+	if err != nil && !unavailable(err) {
+		// An entry whose steps fail (an application's step refusing it)
+		// stays journaled for the next replay; it must not lock the user
+		// out of their sessions list. A database that is down is a 503.
+		a.log.ErrorContext(ctx, "ginjwt: registering pending tokens before a sessions request", "user_id", userID, "error", err)
+		return nil
+	}
+	return err
 }
 
 // revokeSession revokes e.SessionID and emits e as SessionRevoked.
