@@ -27,31 +27,13 @@ import (
 // the parsed Claims keep (Claims.raw) and nothing writes to again.
 func decodeClaims(payload []byte, w *wireClaims) error {
 	d := decoder{buf: payload}
-	d.space()
-	if !d.eat('{') {
-		return errNotObject
-	}
-	d.space()
-	if d.eat('}') {
-		return d.end()
-	}
 	// A standard claim can be given once: one bit each. Any other name
 	// must differ from every standard one under case folding ("USER_ID"
 	// is refused) and from the other names of the application's own: the
 	// tokens ginjwt issues without Extra never compare names at all.
 	var known uint32
 	var own names
-	for {
-		d.space()
-		key, err := d.str()
-		if err != nil {
-			return err
-		}
-		d.space()
-		if !d.eat(':') {
-			return errSyntax
-		}
-		d.space()
+	return d.object(func(key string) error {
 		bit, err := d.claim(key, w)
 		if err != nil {
 			return err
@@ -64,6 +46,36 @@ func decodeClaims(payload []byte, w *wireClaims) error {
 			return errAmbiguous
 		}
 		known |= bit
+		return nil
+	})
+}
+
+// object reads one JSON object and the end of the input: for each member
+// it reads the name, then calls value with the decoder positioned at the
+// member's value, which value must consume.
+func (d *decoder) object(value func(key string) error) error {
+	d.space()
+	if !d.eat('{') {
+		return errNotObject
+	}
+	d.space()
+	if d.eat('}') {
+		return d.end()
+	}
+	for {
+		d.space()
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.space()
+		if !d.eat(':') {
+			return errSyntax
+		}
+		d.space()
+		if err := value(key); err != nil {
+			return err
+		}
 		d.space()
 		if d.eat(',') {
 			continue
@@ -83,29 +95,12 @@ func decodeClaims(payload []byte, w *wireClaims) error {
 // for the caller to refuse.
 func decodeHeader(raw []byte, h *jwsHeader) error {
 	d := decoder{buf: raw}
-	d.space()
-	if !d.eat('{') {
-		return errNotObject
-	}
-	d.space()
-	if d.eat('}') {
-		return d.end()
-	}
 	var seen names
-	for {
-		d.space()
-		key, err := d.str()
-		if err != nil {
-			return err
-		}
+	return d.object(func(key string) error {
 		if !seen.add(key) {
 			return errAmbiguous
 		}
-		d.space()
-		if !d.eat(':') {
-			return errSyntax
-		}
-		d.space()
+		var err error
 		switch key {
 		case "alg":
 			h.Alg, err = d.str()
@@ -119,18 +114,8 @@ func decodeHeader(raw []byte, h *jwsHeader) error {
 				h.Crit = json.RawMessage(d.buf[start:d.i])
 			}
 		}
-		if err != nil {
-			return err
-		}
-		d.space()
-		if d.eat(',') {
-			continue
-		}
-		if d.eat('}') {
-			return d.end()
-		}
-		return errSyntax
-	}
+		return err
+	})
 }
 
 var (
