@@ -13,38 +13,66 @@ import (
 	"github.com/ginjwt/ginjwt/internal/testdb"
 )
 
-// TestCutOffIgnoresClockSkew: instance A's clock runs 1.5 s + its leeway
-// ahead of B's. A session issued on A, then cut off on B, is refused on
-// both; a session issued on B after the cut-off (by a clock that is behind)
-// is not.
+// TestCutOffIgnoresClockSkew: instance A's clock runs its leeway + 5 s
+// ahead of B's. A cut-off made on either instance refuses, on both, every
+// session issued before it on the other, and a session the other issues
+// after it is not refused: the clock that is behind neither lets old
+// sessions survive when it cuts off nor mints tokens that are already
+// revoked when it issues.
 func TestCutOffIgnoresClockSkew(t *testing.T) {
 	t.Parallel()
+	const leeway = 5 * time.Second
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
-		const leeway = 5 * time.Second
-		a := newHarness(t, db, func(c *Config) { c.Leeway = leeway })
-		b := newHarness(t, db, func(c *Config) { c.Leeway = leeway })
-		a.clock.Advance(leeway + 1500*time.Millisecond)
-		a.user("alice")
-		onA := a.login("alice")
-		// B logs out everywhere with a clock that is behind the session's iat.
-		w := b.do(req{method: http.MethodDelete, path: "/auth/sessions", bearer: b.login("alice").Access})
-		wantStatus(t, w, http.StatusOK)
-		// Refresh goes to the database: refused on both at once.
-		for name, h := range map[string]*harness{"A": a, "B": b} {
-			w := h.do(req{path: "/auth/token/refresh", json: map[string]string{"refresh": onA.Refresh}})
-			if w.Code != http.StatusUnauthorized {
-				t.Errorf("%s: refresh of a cut-off session: %d %s", name, w.Code, w.Body)
-			}
+		postgres := db.Dialector.Name() == "postgres"
+		for _, cutterAhead := range []bool{false, true} {
+			name := map[bool]string{false: "cut-by-the-clock-behind", true: "cut-by-the-clock-ahead"}[cutterAhead]
+			t.Run(name, func(t *testing.T) {
+				db := testdb.SQLite(t)
+				if postgres {
+					db = testdb.Postgres(t)
+				}
+				ahead := newHarness(t, db, func(c *Config) { c.Leeway = leeway })
+				behind := newHarness(t, db, func(c *Config) { c.Leeway = leeway })
+				ahead.clock.Advance(leeway + 5*time.Second)
+				issuer, cutter := ahead, behind
+				if cutterAhead {
+					issuer, cutter = behind, ahead
+				}
+				issuer.user("alice")
+				before := issuer.login("alice")
+				wantStatus(t, cutter.do(req{method: http.MethodDelete, path: "/auth/sessions", bearer: cutter.login("alice").Access}), http.StatusOK)
+
+				// Refresh goes to the database: refused on both at once.
+				for _, h := range []*harness{issuer, cutter} {
+					w := h.do(req{path: "/auth/token/refresh", json: map[string]string{"refresh": before.Refresh}})
+					if w.Code != http.StatusUnauthorized {
+						t.Fatalf("refresh of a cut-off session: %d %s", w.Code, w.Body)
+					}
+				}
+				// The access token: on the issuer once it has read the log.
+				if err := issuer.auth.Registry().Sync(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				wantError(t, issuer.do(req{path: "/api/hello", bearer: before.Access}), http.StatusUnauthorized, "token_revoked")
+				if cutterAhead { // the instance ahead can read a token from the one behind
+					wantError(t, cutter.do(req{path: "/api/hello", bearer: before.Access}), http.StatusUnauthorized, "token_revoked")
+				}
+
+				// A session the issuer begins after the cut-off works on the
+				// issuer, and on the cutter when its clock can read it.
+				after := issuer.login("alice")
+				wantStatus(t, issuer.do(req{path: "/api/hello", bearer: after.Access}), http.StatusOK)
+				if cutterAhead {
+					wantStatus(t, cutter.do(req{path: "/api/hello", bearer: after.Access}), http.StatusOK)
+				}
+				w := cutter.do(req{path: "/auth/token/refresh", json: map[string]string{"refresh": after.Refresh}})
+				if !cutterAhead { // the token is 10 s in the future for the cutter: leeway is 5 s
+					wantError(t, w, http.StatusUnauthorized, "token_not_yet_valid")
+				} else {
+					wantStatus(t, w, http.StatusOK)
+				}
+			})
 		}
-		// Access tokens: B at once; A once it reads the log.
-		if err := a.auth.Registry().Sync(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		wantError(t, a.do(req{path: "/api/hello", bearer: onA.Access}), http.StatusUnauthorized, "token_revoked")
-		// A session issued on B (clock behind) after the cut-off is fine on both.
-		after := b.login("alice")
-		wantStatus(t, b.do(req{path: "/api/hello", bearer: after.Access}), http.StatusOK)
-		wantStatus(t, a.do(req{path: "/api/hello", bearer: after.Access}), http.StatusOK)
 	})
 }
 
