@@ -79,10 +79,7 @@ func raiseGeneration(tx *gorm.DB, userID string, now time.Time) (int64, error) {
 // instances when they read the log (LISTEN on PostgreSQL, or within
 // Options.Resync).
 func (r *Registry) CutOffUser(ctx context.Context, userID string) error {
-	_, err := r.revoke(ctx, func(tx *gorm.DB, now time.Time) ([]Revocation, error) {
-		return r.cutOffIn(tx, userID, now)
-	})
-	return err
+	return r.revoke(ctx, func(v *revocation) error { return v.user(userID, v.now) })
 }
 
 // CutOffInTx is CutOffUser inside the caller's transaction: the users
@@ -92,31 +89,14 @@ func (r *Registry) CutOffUser(ctx context.Context, userID string) error {
 // applies the cut-off to this instance's view and must run after tx
 // commits.
 func (r *Registry) CutOffInTx(ctx context.Context, tx *gorm.DB, userID string, at time.Time) (afterCommit func(), err error) {
-	rows, err := r.cutOffIn(tx.WithContext(ctx), userID, dbTime(at))
-	if err != nil {
+	v := r.begin(tx.WithContext(ctx), r.now())
+	if err := v.user(userID, dbTime(at)); err != nil {
 		return nil, err
 	}
-	if err := r.writeLog(tx.WithContext(ctx), rows); err != nil {
+	if err := v.write(); err != nil {
 		return nil, err
 	}
-	return func() { r.view.apply(rows, r.now()) }, nil
-}
-
-// cutOffIn raises the user's generation and marks the user's recorded
-// tokens of older generations revoked, in tx.
-func (r *Registry) cutOffIn(tx *gorm.DB, userID string, at time.Time) ([]Revocation, error) {
-	now := r.now()
-	gen, err := raiseGeneration(tx, userID, now)
-	if err != nil {
-		return nil, err
-	}
-	err = tx.Model(&Token{}).Scopes(OfUser(userID)).
-		Where("generation < ? AND revoked_at IS NULL", gen).
-		Updates(map[string]any{"revoked_at": now, "revoke_reason": ReasonCutOff}).Error
-	if err != nil {
-		return nil, fmt.Errorf("registry: cut off user: %w", err)
-	}
-	return []Revocation{{Kind: KindUser, Subject: userID, Generation: gen, At: at, Until: r.until(now), Reason: ReasonCutOff, CreatedAt: now}}, nil
+	return v.apply, nil
 }
 
 // RevokedInDB is [Registry.Revoked] that also asks the database: the

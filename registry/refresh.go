@@ -74,15 +74,15 @@ func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID 
 		return Refused, nil
 	}
 	var outcome Outcome
-	var logRows []Revocation
-	var now time.Time
+	var v *revocation
 	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		outcome, logRows = 0, nil
+		outcome = 0
 		cur, err := lockToken(tx, presented, r.now())
 		if err != nil {
 			return err
 		}
-		now = r.now() // once the lock is held: waiting for it does not eat the grace window
+		now := r.now() // once the lock is held: waiting for it does not eat the grace window
+		v = r.begin(tx, now)
 		if r.view.sessionRevoked(cur.SessionID) {
 			outcome = Refused // a concurrent reuse revoked the session while we waited
 			return nil
@@ -124,11 +124,10 @@ func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID 
 			}
 			if grandchildren > 0 || p.Grace <= 0 || now.Sub(child.IssuedAt) > p.Grace || child.RevokedAt != nil {
 				outcome = Reused
-				logRows, err = r.revokeSessionIn(tx, now, cur.SessionID, ReasonReuse)
-				if err != nil {
+				if err := v.session(cur.SessionID, ReasonReuse); err != nil {
 					return err
 				}
-				return r.writeLog(tx, logRows)
+				return v.write()
 			}
 			outcome, parent = Replayed, toPipeline(&child, presented.UserID)
 		default:
@@ -150,26 +149,22 @@ func (r *Registry) Rotate(ctx context.Context, presented pipeline.Token, userID 
 		// A rotated-out token is revoked as "rotated", so that a replay
 		// within the grace window is still told apart from a revoked token.
 		if outcome == Rotated && (p.RevokeRotated || p.ExpireOthers) {
-			rows, _, err := r.revokeTokens(tx, now, []int64{cur.ID}, ReasonRotated)
-			if err != nil {
+			if _, err := v.tokens([]int64{cur.ID}, ReasonRotated); err != nil {
 				return err
 			}
-			logRows = append(logRows, rows...)
 		}
 		if (outcome == Rotated || outcome == Renewed) && p.ExpireOthers {
 			ids[cur.JTI] = cur.ID // already revoked when rotated; kept when renewed
-			rows, err := r.expireOthers(tx, now, cur.SessionID, ids)
-			if err != nil {
+			if err := v.othersOf(cur.SessionID, ids); err != nil {
 				return err
 			}
-			logRows = append(logRows, rows...)
 		}
-		return r.writeLog(tx, logRows)
+		return v.write()
 	})
 	if err != nil {
 		return 0, err
 	}
-	r.view.apply(logRows, now)
+	v.apply()
 	return outcome, nil
 }
 
@@ -189,24 +184,6 @@ func lockToken(tx *gorm.DB, presented pipeline.Token, now time.Time) (*Token, er
 		return nil, fmt.Errorf("registry: lock token: %w", err)
 	}
 	return &cur, nil
-}
-
-// expireOthers revokes the session's live tokens other than keep.
-func (r *Registry) expireOthers(tx *gorm.DB, now time.Time, sid string, keep map[string]int64) ([]Revocation, error) {
-	var ids []int64
-	q := tx.Model(&Token{}).Where("session_id = ? AND revoked_at IS NULL AND expires_at > ?", sid, now.Add(-r.opts.Leeway))
-	if len(keep) > 0 {
-		kept := make([]int64, 0, len(keep))
-		for _, id := range keep {
-			kept = append(kept, id)
-		}
-		q = q.Where("id NOT IN ?", kept)
-	}
-	if err := q.Pluck("id", &ids).Error; err != nil {
-		return nil, fmt.Errorf("registry: expire on refresh: %w", err)
-	}
-	rows, _, err := r.revokeTokens(tx, now, ids, ReasonOnRefresh)
-	return rows, err
 }
 
 func toPipeline(t *Token, userID string) pipeline.Token {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -276,46 +275,6 @@ func (r *Registry) Revoked(t *pipeline.Token) bool {
 // applies.
 func (r *Registry) RevokedBy(t *pipeline.Token) (Kind, bool) {
 	return r.view.revoked(t)
-}
-
-// notifyChannel is the PostgreSQL channel revocations are announced on.
-const notifyChannel = "ginjwt_revocations"
-
-// writeLog appends rows to the revocation log in tx and, on PostgreSQL,
-// announces them to other instances when tx commits.
-func (r *Registry) writeLog(tx *gorm.DB, rows []Revocation) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	if err := tx.CreateInBatches(rows, 500).Error; err != nil {
-		return fmt.Errorf("registry: write the revocation log: %w", err)
-	}
-	if r.postgres {
-		last := strconv.FormatInt(rows[len(rows)-1].ID, 10)
-		if err := tx.Exec("SELECT pg_notify(?, ?)", notifyChannel, last).Error; err != nil {
-			return fmt.Errorf("registry: notify: %w", err)
-		}
-	}
-	return nil
-}
-
-// revoke runs fn in a transaction that also writes the log rows it returns,
-// then applies them to this instance's view.
-func (r *Registry) revoke(ctx context.Context, fn func(tx *gorm.DB, now time.Time) ([]Revocation, error)) ([]Revocation, error) {
-	now := r.now()
-	var rows []Revocation
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		if rows, err = fn(tx, now); err != nil {
-			return err
-		}
-		return r.writeLog(tx, rows)
-	})
-	if err != nil {
-		return nil, err
-	}
-	r.view.apply(rows, now)
-	return rows, nil
 }
 
 // InMemory is how many revocations this instance holds in memory: revoked

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -21,39 +22,53 @@ const (
 // chunk bounds the IDs in one IN list: both engines limit bound parameters.
 const chunk = 1000
 
-// Expire force-expires the tokens with these registry IDs and every token
-// descending from them, in one transaction, and returns how many were
-// revoked by this call (tokens already revoked are left as they were). The
-// revocation takes effect in this instance at once, in others at their next
-// resync or notification.
-func (r *Registry) Expire(ctx context.Context, ids ...int64) (int, error) {
-	var n int
-	_, err := r.revoke(ctx, func(tx *gorm.DB, now time.Time) ([]Revocation, error) {
-		tree, err := collect(tx, subtreeQuery, ids)
-		if err != nil {
-			return nil, err
-		}
-		var rows []Revocation
-		rows, n, err = r.revokeTokens(tx, now, tree, ReasonExpired)
-		return rows, err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+// A revocation is what one transaction revokes. It is the one way the
+// registry revokes anything — Expire, RevokeSession, CutOffUser and
+// CutOffInTx, and Rotate's reuse detection and superseded tokens all go
+// through it — so the token rows, the revocation log and this instance's
+// memory always say the same: its methods mark the rows and gather the log
+// entries, write appends them to the log in the transaction, and apply,
+// once the transaction has committed, feeds them to the in-memory view.
+type revocation struct {
+	r    *Registry
+	tx   *gorm.DB
+	now  time.Time
+	rows []Revocation
 }
 
-// revokeTokens marks the tokens with these IDs revoked, unless they are
-// already, and returns the log rows for those still unexpired and how many
-// tokens it marked, expired ones included.
-func (r *Registry) revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason string) ([]Revocation, int, error) {
-	var rows []Revocation
+// begin starts a revocation in tx, dated now.
+func (r *Registry) begin(tx *gorm.DB, now time.Time) *revocation {
+	return &revocation{r: r, tx: tx, now: now}
+}
+
+// revoke runs fn on a revocation in a transaction of its own, writes the
+// log and applies it to this instance's view once committed.
+func (r *Registry) revoke(ctx context.Context, fn func(v *revocation) error) error {
+	var v *revocation
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		v = r.begin(tx, r.now())
+		if err := fn(v); err != nil {
+			return err
+		}
+		return v.write()
+	})
+	if err != nil {
+		return err
+	}
+	v.apply()
+	return nil
+}
+
+// tokens marks the tokens with these IDs revoked, unless they are already,
+// and returns how many it marked, expired ones included. Log entries are
+// kept for those not yet expired.
+func (v *revocation) tokens(ids []int64, reason string) (int, error) {
 	n := 0
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
 		var tokens []Token
-		if err := tx.Select("id", "jti", "type", "expires_at").Where("id IN ? AND revoked_at IS NULL", part).Find(&tokens).Error; err != nil {
-			return nil, 0, fmt.Errorf("registry: revoke: %w", err)
+		if err := v.tx.Select("id", "jti", "type", "expires_at").Where("id IN ? AND revoked_at IS NULL", part).Find(&tokens).Error; err != nil {
+			return 0, fmt.Errorf("registry: revoke: %w", err)
 		}
 		if len(tokens) == 0 {
 			continue
@@ -71,36 +86,120 @@ func (r *Registry) revokeTokens(tx *gorm.DB, now time.Time, ids []int64, reason 
 			}
 			// The verifier accepts a token until exp plus leeway: so long
 			// must its revocation hold.
-			if until := dbTime(t.ExpiresAt.Add(r.opts.Leeway)); now.Before(until) {
-				rows = append(rows, Revocation{Kind: KindToken, Subject: t.JTI, At: now, Until: until, Reason: reason, CreatedAt: now})
+			if until := dbTime(t.ExpiresAt.Add(v.r.opts.Leeway)); v.now.Before(until) {
+				v.rows = append(v.rows, Revocation{Kind: KindToken, Subject: t.JTI, At: v.now, Until: until, Reason: reason, CreatedAt: v.now})
 			}
 		}
-		err := tx.Model(&Token{}).Where("id IN ?", live).
-			Updates(map[string]any{"revoked_at": now, "revoke_reason": reason}).Error
+		err := v.tx.Model(&Token{}).Where("id IN ?", live).
+			Updates(map[string]any{"revoked_at": v.now, "revoke_reason": reason}).Error
 		if err != nil {
-			return nil, 0, fmt.Errorf("registry: revoke: %w", err)
+			return 0, fmt.Errorf("registry: revoke: %w", err)
 		}
 		n += len(live)
 	}
-	return rows, n, nil
+	return n, nil
+}
+
+// session revokes every token of the session sid, the ones recorded and
+// any not recorded yet.
+func (v *revocation) session(sid, reason string) error {
+	err := v.tx.Model(&Token{}).Where("session_id = ? AND revoked_at IS NULL", sid).
+		Updates(map[string]any{"revoked_at": v.now, "revoke_reason": reason}).Error
+	if err != nil {
+		return fmt.Errorf("registry: revoke session: %w", err)
+	}
+	v.rows = append(v.rows, Revocation{Kind: KindSession, Subject: sid, At: v.now, Until: v.r.until(v.now), Reason: reason, CreatedAt: v.now})
+	return nil
+}
+
+// user cuts the user off: it raises the user's generation and marks the
+// user's recorded tokens of older generations revoked. at is recorded for
+// people; the cut-off is ordered by the transaction's commit.
+func (v *revocation) user(userID string, at time.Time) error {
+	gen, err := raiseGeneration(v.tx, userID, v.now)
+	if err != nil {
+		return err
+	}
+	err = v.tx.Model(&Token{}).Scopes(OfUser(userID)).
+		Where("generation < ? AND revoked_at IS NULL", gen).
+		Updates(map[string]any{"revoked_at": v.now, "revoke_reason": ReasonCutOff}).Error
+	if err != nil {
+		return fmt.Errorf("registry: cut off user: %w", err)
+	}
+	v.rows = append(v.rows, Revocation{Kind: KindUser, Subject: userID, Generation: gen, At: at, Until: v.r.until(v.now), Reason: ReasonCutOff, CreatedAt: v.now})
+	return nil
+}
+
+// othersOf revokes the session's live tokens other than keep, as
+// superseded by a refresh.
+func (v *revocation) othersOf(sid string, keep map[string]int64) error {
+	var ids []int64
+	q := v.tx.Model(&Token{}).Where("session_id = ? AND revoked_at IS NULL AND expires_at > ?", sid, v.now.Add(-v.r.opts.Leeway))
+	if len(keep) > 0 {
+		kept := make([]int64, 0, len(keep))
+		for _, id := range keep {
+			kept = append(kept, id)
+		}
+		q = q.Where("id NOT IN ?", kept)
+	}
+	if err := q.Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("registry: expire on refresh: %w", err)
+	}
+	_, err := v.tokens(ids, ReasonOnRefresh)
+	return err
+}
+
+// notifyChannel is the PostgreSQL channel revocations are announced on.
+const notifyChannel = "ginjwt_revocations"
+
+// write appends the gathered entries to the revocation log in the
+// transaction and, on PostgreSQL, announces them to other instances when
+// it commits.
+func (v *revocation) write() error {
+	if len(v.rows) == 0 {
+		return nil
+	}
+	if err := v.tx.CreateInBatches(v.rows, 500).Error; err != nil {
+		return fmt.Errorf("registry: write the revocation log: %w", err)
+	}
+	if v.r.postgres {
+		last := strconv.FormatInt(v.rows[len(v.rows)-1].ID, 10)
+		if err := v.tx.Exec("SELECT pg_notify(?, ?)", notifyChannel, last).Error; err != nil {
+			return fmt.Errorf("registry: notify: %w", err)
+		}
+	}
+	return nil
+}
+
+// apply feeds the entries to this instance's view; it must run after the
+// transaction has committed.
+func (v *revocation) apply() { v.r.view.apply(v.rows, v.now) }
+
+// Expire force-expires the tokens with these registry IDs and every token
+// descending from them, in one transaction, and returns how many were
+// revoked by this call (tokens already revoked are left as they were). The
+// revocation takes effect in this instance at once, in others at their next
+// resync or notification.
+func (r *Registry) Expire(ctx context.Context, ids ...int64) (int, error) {
+	var n int
+	err := r.revoke(ctx, func(v *revocation) error {
+		tree, err := collect(v.tx, subtreeQuery, ids)
+		if err != nil {
+			return err
+		}
+		n, err = v.tokens(tree, ReasonExpired)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // RevokeSession revokes every token of the session sid — the ones recorded
 // and any not recorded yet — for reason (ReasonLogout, ReasonReuse, …).
 func (r *Registry) RevokeSession(ctx context.Context, sid, reason string) error {
-	_, err := r.revoke(ctx, func(tx *gorm.DB, now time.Time) ([]Revocation, error) {
-		return r.revokeSessionIn(tx, now, sid, reason)
-	})
-	return err
-}
-
-func (r *Registry) revokeSessionIn(tx *gorm.DB, now time.Time, sid, reason string) ([]Revocation, error) {
-	err := tx.Model(&Token{}).Where("session_id = ? AND revoked_at IS NULL", sid).
-		Updates(map[string]any{"revoked_at": now, "revoke_reason": reason}).Error
-	if err != nil {
-		return nil, fmt.Errorf("registry: revoke session: %w", err)
-	}
-	return []Revocation{{Kind: KindSession, Subject: sid, At: now, Until: r.until(now), Reason: reason, CreatedAt: now}}, nil
+	return r.revoke(ctx, func(v *revocation) error { return v.session(sid, reason) })
 }
 
 // clockMargin is added to how long session and user revocations are kept,
