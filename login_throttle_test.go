@@ -410,7 +410,7 @@ func TestThrottleMaxWaitConfig(t *testing.T) {
 	}
 	own := fastHasher()
 	own.SetMaxWait(time.Second)
-	h = newHarness(t, nil, func(c *Config) {
+	h = newHarness(t, h.db, func(c *Config) {
 		c.Throttle = Throttle{Disabled: true, MaxWait: 5 * time.Second}
 		c.Users = users.NewStore(h.db, users.WithHasher(own))
 	})

@@ -13,10 +13,17 @@ import (
 	"github.com/ginjwt/ginjwt/users"
 )
 
-// startRegistry builds the registry and the pipeline, loads the revocation
-// log, and connects the default user store's cut-offs to it.
+// startRegistry builds the registry and the pipeline and loads the
+// revocation log; the registry, started, cuts off the users of every
+// users.Store on its database.
 func (a *Auth) startRegistry() error {
 	cfg := a.cfg
+	// The registry sets the cut-off of every users.Store on its database
+	// when it starts (users.SetDatabaseCutOff); a Store on another
+	// database would change passwords without cutting tokens off.
+	if s, ok := a.users.(*users.Store); ok && s.DB().Config != cfg.DB.Config {
+		return errors.New("ginjwt: Config.Users: a users.Store on another *gorm.DB than Config.DB would not cut tokens off when a password changes; build it with users.NewStore(cfg.DB)")
+	}
 	lifetime := max(cfg.RefreshTTL, cfg.AccessTTL)
 	if cfg.Sliding {
 		lifetime = max(lifetime, cfg.SlidingRefreshTTL)
@@ -60,9 +67,6 @@ func (a *Auth) startRegistry() error {
 		Journal: reg.Journal(),
 		Clock:   cfg.Clock,
 	})
-	if s, ok := a.users.(*users.Store); ok {
-		s.OnCutOff(reg.CutOffInTx)
-	}
 	return nil
 }
 

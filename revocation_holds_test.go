@@ -3,14 +3,17 @@ package ginjwt
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
 	"github.com/ginjwt/ginjwt/internal/testdb"
+	"github.com/ginjwt/ginjwt/users"
 )
 
 // TestCutOffIgnoresClockSkew: instance A's clock runs its leeway + 5 s
@@ -251,5 +254,42 @@ func waitRefused(t *testing.T, h *harness, access string, notified bool) {
 			t.Fatalf("the other instance still accepts the thief's access token 2 s after the cut-off: %d", w.Code)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestEveryStoreCutsOff: a users.Store the application builds on its own,
+// never given to Mount, cuts the user's tokens off when it changes the
+// password or deactivates the user, at once on every ginjwt mounted on that
+// database in the process.
+func TestEveryStoreCutsOff(t *testing.T) {
+	t.Parallel()
+	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
+		a := newHarness(t, db, nil)
+		b := newHarness(t, db, nil)
+		u := a.user("alice")
+		p := a.login("alice")
+		own := users.NewStore(db, users.WithHasher(fastHasher()))
+		if err := own.SetPassword(t.Context(), u.ID, "another-password"); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range []*harness{a, b} {
+			wantError(t, h.do(req{path: "/api/hello", bearer: p.Access}), http.StatusUnauthorized, "token_revoked")
+		}
+		wantError(t, b.do(req{path: "/auth/token/refresh", json: map[string]string{"refresh": p.Refresh}}), http.StatusUnauthorized, "token_revoked")
+	})
+}
+
+// TestMountRefusesAStoreOnAnotherDatabase: a users.Store on another
+// *gorm.DB than Config.DB could not cut tokens off in the password
+// change's transaction: Mount says so instead of leaving it silently open.
+func TestMountRefusesAStoreOnAnotherDatabase(t *testing.T) {
+	t.Parallel()
+	db, other := testdb.SQLite(t), testdb.SQLite(t)
+	if err := Migrate(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Mount(gin.New(), Config{SigningKey: testSecret, DB: db, Users: users.NewStore(other)})
+	if err == nil || !strings.Contains(err.Error(), "Config.Users") {
+		t.Fatalf("Mount: %v", err)
 	}
 }

@@ -136,6 +136,7 @@ func (r *Registry) Start(ctx context.Context) error {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
 	r.started = true
+	r.join()
 	r.goLoop(bg, r.syncLoop)
 	r.goLoop(bg, r.activityLoop)
 	if r.postgres {
@@ -165,6 +166,7 @@ func (r *Registry) Close(ctx context.Context) error {
 	if cancel == nil {
 		return nil
 	}
+	r.leave()
 	cancel()
 	stopped := make(chan struct{})
 	go func() { r.done.Wait(); close(stopped) }()

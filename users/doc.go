@@ -52,8 +52,11 @@
 // [*Store] satisfies it. An application with accounts of its own implements
 // the two methods over them and returns [*User] values built from its
 // records: ID (its own key, as a string), Username, IsActive and Perms are
-// what tokens carry; PasswordChangedAt, when set, is the user's token
-// cut-off. Authenticate should fail with an error wrapping
+// what tokens carry. When such an application changes a password or
+// deactivates an account, it cuts the user's tokens off itself: with
+// ginjwt's Auth.LogoutEverywhere after the change, or, to commit both
+// together, with registry.Registry.CutOffInTx inside its own transaction.
+// Authenticate should fail with an error wrapping
 // [ErrInvalidCredentials] for bad logins and Find with one wrapping
 // [ErrNotFound]; [CheckPassword] and [Hasher] are usable on their own to
 // verify the application's hashes.

@@ -72,6 +72,9 @@ func NewStore(db *gorm.DB, opts ...StoreOption) *Store {
 // Hasher returns the Hasher the store hashes and checks passwords with.
 func (s *Store) Hasher() *Hasher { return s.hasher }
 
+// DB returns the database the store reads and writes.
+func (s *Store) DB() *gorm.DB { return s.db }
+
 // Authenticate returns the active user whose username is exactly login, or,
 // when login contains "@" and no username matches, whose e-mail is login
 // lower-cased, provided password matches the user's hash.

@@ -137,7 +137,8 @@ func updateIn(db *gorm.DB, op, id string, columns map[string]any) error {
 type CutOffHook func(ctx context.Context, tx *gorm.DB, userID string, at time.Time) (afterCommit func(), err error)
 
 // OnCutOff adds a hook that SetPassword and SetActive(false) run in their
-// transaction. ginjwt's Mount connects the token registry this way.
+// transaction, after the database's (see [SetDatabaseCutOff]: the token
+// registry needs no OnCutOff).
 func (s *Store) OnCutOff(h CutOffHook) {
 	s.hooksMu.Lock()
 	defer s.hooksMu.Unlock()
@@ -147,9 +148,7 @@ func (s *Store) OnCutOff(h CutOffHook) {
 // updateCuttingOff updates the user and runs the cut-off hooks, in one
 // transaction.
 func (s *Store) updateCuttingOff(ctx context.Context, op, id string, at time.Time, columns map[string]any) error {
-	s.hooksMu.Lock()
-	hooks := slices.Clone(s.cutOffHooks)
-	s.hooksMu.Unlock()
+	hooks := s.cutOffHooksNow()
 	if len(hooks) == 0 {
 		return s.update(ctx, op, id, columns)
 	}

@@ -31,8 +31,10 @@ type User struct {
 	Perms Perms `gorm:"column:perms;type:text;not null" json:"perms"`
 	// LastLogin is set on each login when the UpdateLastLogin option is on.
 	LastLogin *time.Time `gorm:"column:last_login" json:"last_login,omitempty"`
-	// PasswordChangedAt is the user's token cut-off: tokens issued before it
-	// are refused once the token registry is on.
+	// PasswordChangedAt is when the password last changed. Store.SetPassword
+	// also cuts the user's tokens off, in the same transaction, when a token
+	// registry runs on the store's database (see SetDatabaseCutOff): every
+	// session that existed before the change is refused.
 	PasswordChangedAt *time.Time `gorm:"column:password_changed_at" json:"password_changed_at,omitempty"`
 	CreatedAt         time.Time  `gorm:"column:created_at;not null" json:"created_at"`
 	UpdatedAt         time.Time  `gorm:"column:updated_at;not null" json:"updated_at"`
