@@ -42,6 +42,7 @@ type tokenCache struct {
 	shards     [cacheShards]cacheShard
 	maxEntries int
 	maxBytes   int64
+	stats      cacheStats // hits and misses, for Auth.Stats (stats.go)
 }
 
 type cacheShard struct {

@@ -109,7 +109,7 @@ func (a *Auth) cached(token string, now time.Time) (*Claims, bool) {
 	if a.cache == nil {
 		return nil, false
 	}
-	return a.cache.get(token, now, a.cfg.Leeway, a.keys.Load())
+	return a.cache.lookup(token, now, a.cfg.Leeway, a.keys.Load())
 }
 
 // authTypes are the token types that authenticate requests.
