@@ -46,8 +46,10 @@ var (
 	// counted as a failed login. A UserStore of the application's own wraps
 	// it to say its backend is down.
 	ErrUnavailable = errors.New("ginjwt: service unavailable")
-	// ErrRemoteUnavailable: the central auth service could not be reached.
-	ErrRemoteUnavailable = errors.New("ginjwt: auth service unavailable")
+	// ErrNoRegistry: the operation needs the token registry, which is off
+	// (Config.DB is nil, or Registry.Disabled is set). It is a programming
+	// error, answered 500 when it reaches a handler.
+	ErrNoRegistry = errors.New("ginjwt: the token registry is off (set Config.DB)")
 )
 
 // ErrorBody is the JSON body of every error answer:
@@ -86,7 +88,6 @@ var errorCodes = []errorCode{
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large"},
 	{ErrTooManyRequests, http.StatusTooManyRequests, "too_many_requests", "too many failed attempts; try again later"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "the service is unavailable; try again shortly"},
-	{ErrRemoteUnavailable, http.StatusServiceUnavailable, "remote_unavailable", "the authentication service is unavailable"},
 }
 
 // internalError is the answer for anything outside the table: a database

@@ -25,9 +25,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Algorithms lists the signing algorithms ginjwt accepts, in the order they
+// algorithms are the signing algorithms ginjwt accepts, in the order they
 // are documented. "none" is never accepted.
-var Algorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
+var algorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
+
+// Algorithms returns the signing algorithms ginjwt accepts, in the order
+// they are documented; the slice is the caller's. "none" is never accepted.
+func Algorithms() []string { return slices.Clone(algorithms) }
 
 // Key is one key of the set that signs and verifies tokens.
 //
@@ -115,8 +119,8 @@ func newSigningKey(k Key) (*signingKey, error) {
 	if k.Algorithm == "" {
 		return nil, errors.New("Algorithm is required")
 	}
-	if !slices.Contains(Algorithms, k.Algorithm) {
-		return nil, fmt.Errorf("unknown Algorithm %q (supported: %v)", k.Algorithm, Algorithms)
+	if !slices.Contains(algorithms, k.Algorithm) {
+		return nil, fmt.Errorf("unknown Algorithm %q (supported: %v)", k.Algorithm, algorithms)
 	}
 	sk := &signingKey{alg: k.Algorithm, method: jwt.GetSigningMethod(k.Algorithm)}
 	if m, ok := sk.method.(*jwt.SigningMethodRSAPSS); ok {
@@ -356,7 +360,7 @@ func GenerateKey(alg string) (Key, error) {
 	case "EdDSA":
 		_, k.Private, err = ed25519.GenerateKey(rand.Reader)
 	default:
-		return Key{}, fmt.Errorf("ginjwt: unknown algorithm %q (supported: %v)", alg, Algorithms)
+		return Key{}, fmt.Errorf("ginjwt: unknown algorithm %q (supported: %v)", alg, algorithms)
 	}
 	if err != nil {
 		return Key{}, fmt.Errorf("ginjwt: generate %s key: %w", alg, err)

@@ -110,9 +110,6 @@ func (a *Auth) Registry() *registry.Registry { return a.registry }
 // Run tokens the application made itself through it to register them.
 func (a *Auth) Pipeline() *pipeline.Runner { return a.pipeline }
 
-// errNoRegistry answers operations that need the token registry.
-var errNoRegistry = errors.New("ginjwt: the token registry is off (set Config.DB)")
-
 // pipelineKinds maps events to the pipeline's kinds.
 var pipelineKinds = map[EventKind]pipeline.Kind{
 	TokenObtained:   pipeline.Obtained,
@@ -191,7 +188,7 @@ func (a *Auth) flushPending(ctx context.Context, userID string) error {
 // revokeSession revokes e.SessionID and emits e as SessionRevoked.
 func (a *Auth) revokeSession(ctx context.Context, e Event) error {
 	if a.registry == nil {
-		return errNoRegistry
+		return ErrNoRegistry
 	}
 	if err := a.registry.RevokeSession(ctx, e.SessionID, e.Reason); err != nil {
 		return err
@@ -207,7 +204,7 @@ func (a *Auth) revokeSession(ctx context.Context, e Event) error {
 // Sessions issued afterwards are unaffected.
 func (a *Auth) LogoutEverywhere(ctx context.Context, userID string) error {
 	if a.registry == nil {
-		return errNoRegistry
+		return ErrNoRegistry
 	}
 	if err := a.registry.CutOffUser(ctx, userID); err != nil {
 		return err

@@ -186,7 +186,7 @@ func readPassword(e env, fromStdin bool) (string, error) {
 
 func keysGenerateCmd(_ context.Context, e env, args []string) error {
 	fs := newFlags(e, "keys generate")
-	alg := fs.String("alg", "", fmt.Sprintf("algorithm, one of %s (required)", strings.Join(ginjwt.Algorithms, ", ")))
+	alg := fs.String("alg", "", fmt.Sprintf("algorithm, one of %s (required)", strings.Join(ginjwt.Algorithms(), ", ")))
 	out := fs.String("out", "", "write the key to this file (mode 0600) instead of standard output")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -147,7 +147,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestKeysGenerate(t *testing.T) {
-	for _, alg := range ginjwt.Algorithms {
+	for _, alg := range ginjwt.Algorithms() {
 		code, stdout, stderr := cli(t, "", "keys", "generate", "-alg", alg)
 		if code != 0 {
 			t.Fatalf("%s: %d %s", alg, code, stderr)
