@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginjwt/ginjwt/internal/jose"
 	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
@@ -83,7 +84,7 @@ func copyUser(from, c *Claims) error {
 	if err := from.Decode(&all); err != nil {
 		return err
 	}
-	for _, name := range reservedClaims {
+	for _, name := range jose.StandardClaims {
 		delete(all, name)
 	}
 	if len(all) > 0 {

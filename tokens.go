@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/ginjwt/ginjwt/internal/jose"
 	"github.com/ginjwt/ginjwt/pipeline"
 )
 
@@ -33,9 +34,6 @@ const (
 // maxTokenLen bounds the size of a token ginjwt will look at; anything longer
 // is rejected before any decoding.
 const maxTokenLen = 8 << 10
-
-// reservedClaims may not be set through Claims.Extra.
-var reservedClaims = []string{"jti", "sid", "token_type", "iat", "exp", "nbf", "refresh_exp", "gen", "iss", "sub", "aud", "user_id", "username", "perms", "staff", "superuser"}
 
 // Claims are the verified contents of a token.
 //
@@ -110,49 +108,6 @@ func (c *Claims) pipelineToken() pipeline.Token {
 	return t
 }
 
-// wireClaims is the JSON form of Claims. Times are float64 so tokens with
-// fractional NumericDates (RFC 7519 allows them) still decode.
-type wireClaims struct {
-	JTI        string    `json:"jti"`
-	SID        string    `json:"sid"`
-	Type       TokenType `json:"token_type"`
-	IAT        float64   `json:"iat"`
-	EXP        float64   `json:"exp"`
-	NBF        float64   `json:"nbf,omitempty"`
-	RefreshEXP float64   `json:"refresh_exp,omitempty"`
-	Gen        float64   `json:"gen,omitempty"`
-	ISS        string    `json:"iss,omitempty"`
-	SUB        string    `json:"sub,omitempty"`
-	AUD        audience  `json:"aud,omitempty"`
-	UserID     string    `json:"user_id"`
-	Username   string    `json:"username,omitempty"`
-	Perms      []string  `json:"perms,omitempty"`
-	Staff      bool      `json:"staff,omitempty"`
-	Superuser  bool      `json:"superuser,omitempty"`
-}
-
-// audience is aud: a string or an array of strings (RFC 7519 4.1.3).
-type audience []string
-
-func (a audience) MarshalJSON() ([]byte, error) {
-	if len(a) == 1 {
-		return json.Marshal(a[0])
-	}
-	return json.Marshal([]string(a))
-}
-
-func (a *audience) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*a = audience{s}
-		return nil
-	}
-	return json.Unmarshal(b, (*[]string)(a))
-}
-
 // maxGeneration is the largest gen claim: float64 holds integers exactly
 // up to 2^53.
 const maxGeneration = 1 << 53
@@ -190,26 +145,26 @@ func fromNumericDate(f float64) (time.Time, bool) {
 
 // marshal writes the payload JSON of c.
 func (c *Claims) marshal() ([]byte, error) {
-	w := wireClaims{
-		JTI: c.ID, SID: c.SessionID, Type: c.Type,
+	w := jose.Payload{
+		JTI: c.ID, SID: c.SessionID, Type: string(c.Type),
 		IAT: toIssuedAt(c.IssuedAt), EXP: toNumericDate(c.ExpiresAt), NBF: toNumericDate(c.NotBefore),
 		RefreshEXP: toNumericDate(c.RefreshExpiresAt), Gen: float64(c.Generation),
-		ISS: c.Issuer, SUB: c.Subject, AUD: c.Audience,
+		ISS: c.Issuer, SUB: c.Subject, AUD: jose.Audience(c.Audience),
 		UserID: c.UserID, Username: c.Username, Perms: c.Perms, Staff: c.Staff, Superuser: c.Superuser,
 	}
 	b, err := json.Marshal(w)
 	if err != nil || len(c.Extra) == 0 {
 		return b, err
 	}
-	var seen names
+	var seen jose.Names
 	for name := range c.Extra {
 		// encoding/json matches keys without regard to case: "EXP" would
 		// be exp to a reader decoding into a struct.
-		if slices.ContainsFunc(reservedClaims, func(r string) bool { return strings.EqualFold(r, name) }) {
+		if slices.ContainsFunc(jose.StandardClaims, func(r string) bool { return strings.EqualFold(r, name) }) {
 			return nil, fmt.Errorf("ginjwt: Claims.Extra may not set the standard claim %q", name)
 		}
-		// The parser refuses such a payload as ambiguous (decodeClaims).
-		if !seen.add(name) {
+		// The parser refuses such a payload as ambiguous (jose.DecodePayload).
+		if !seen.Add(name) {
 			return nil, fmt.Errorf("ginjwt: Claims.Extra has two claims named %q but for case", name)
 		}
 	}
@@ -226,16 +181,16 @@ func (c *Claims) marshal() ([]byte, error) {
 
 // unmarshalClaims decodes a payload into Claims, keeping payload as raw.
 func unmarshalClaims(payload []byte) (*Claims, error) {
-	var w wireClaims
-	if err := decodeClaims(payload, &w); err != nil {
-		if errors.Is(err, errAmbiguous) {
+	var w jose.Payload
+	if err := jose.DecodePayload(payload, &w); err != nil {
+		if errors.Is(err, jose.ErrAmbiguous) {
 			return nil, withDetail(ErrTokenInvalid, "the payload gives a claim twice, or in another case")
 		}
 		return nil, withDetail(ErrTokenInvalid, "the payload is not a JSON object of the expected claims")
 	}
 	c := &Claims{
-		ID: w.JTI, SessionID: w.SID, Type: w.Type,
-		Issuer: w.ISS, Subject: w.SUB, Audience: w.AUD,
+		ID: w.JTI, SessionID: w.SID, Type: TokenType(w.Type),
+		Issuer: w.ISS, Subject: w.SUB, Audience: []string(w.AUD),
 		UserID: w.UserID, Username: w.Username, Perms: w.Perms, Staff: w.Staff, Superuser: w.Superuser,
 		raw: payload,
 	}
@@ -290,19 +245,11 @@ func (a *Auth) signClaims(c *Claims) (string, error) {
 	return sb.String(), nil
 }
 
-// jwsHeader is the part of a JOSE header ginjwt reads (decodeHeader).
-type jwsHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  string          `json:"typ"`
-	Crit json.RawMessage `json:"crit"`
-}
-
 // keyFor returns the key a token's header segment names. The header must
 // name a key of the set and that key's own algorithm; "crit" is refused
 // since ginjwt understands no extension. The header segment of a key's own
 // tokens is recognised by its bytes; any other is decoded strictly (see
-// decodeHeader: exact, unique member names).
+// jose.DecodeHeader: exact, unique member names).
 func (ks *keySet) keyFor(segment string) (*signingKey, error) {
 	if k := ks.byHeader[segment]; k != nil {
 		return k, nil
@@ -314,9 +261,9 @@ func (ks *keySet) keyFor(segment string) (*signingKey, error) {
 	if err != nil {
 		return nil, withDetail(ErrTokenInvalid, "the header is not base64url")
 	}
-	var h jwsHeader
-	if err := decodeHeader(raw, &h); err != nil {
-		if errors.Is(err, errAmbiguous) {
+	var h jose.Header
+	if err := jose.DecodeHeader(raw, &h); err != nil {
+		if errors.Is(err, jose.ErrAmbiguous) {
 			return nil, withDetail(ErrTokenInvalid, "the header gives a parameter twice")
 		}
 		return nil, withDetail(ErrTokenInvalid, "the header is not a JSON object of string alg, kid and typ")

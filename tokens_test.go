@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/ginjwt/ginjwt/internal/jose"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -93,7 +94,7 @@ func TestEveryAlgorithmSignsAndVerifies(t *testing.T) {
 			if claims.UserID != "u-1" || claims.Username != "alice" || claims.SessionID != p.RefreshClaims.ID {
 				t.Fatalf("claims = %+v", claims)
 			}
-			var h jwsHeader
+			var h jose.Header
 			raw, _ := base64.RawURLEncoding.DecodeString(strings.Split(p.Access, ".")[0])
 			if err := json.Unmarshal(raw, &h); err != nil || h.Alg != alg || h.Kid != a.KeyIDs()[0] || h.Typ != "JWT" {
 				t.Fatalf("header = %s (%v)", raw, err)

@@ -1,4 +1,4 @@
-package ginjwt
+package jose
 
 import (
 	"encoding/json"
@@ -11,12 +11,12 @@ import (
 	"unsafe"
 )
 
-// decodeClaims reads a token payload into w without reflection: the hot
+// DecodePayload reads a token payload into w without reflection: the hot
 // path of every first-seen token. It accepts what encoding/json accepts
-// for wireClaims — any key order, unknown keys of any shape, null for a
+// for Payload — any key order, unknown keys of any shape, null for a
 // claim — and is stricter in ways a token ginjwt signed never meets:
 // invalid UTF-8, nesting deeper than maxDepth, and a number where a string
-// is due are errors; and so is an ambiguous name (see names.add): two
+// is due are errors; and so is an ambiguous name (see Names.Add): two
 // members whose names are equal, exactly or under case folding, or a
 // member whose name folds to a standard claim's without being it
 // ("USER_ID"). Keys are matched exactly, so with no ambiguity left the
@@ -25,14 +25,14 @@ import (
 //
 // Strings without escapes are not copied: they point into payload, which
 // the parsed Claims keep (Claims.raw) and nothing writes to again.
-func decodeClaims(payload []byte, w *wireClaims) error {
+func DecodePayload(payload []byte, w *Payload) error {
 	d := decoder{buf: payload}
 	// A standard claim can be given once: one bit each. Any other name
 	// must differ from every standard one under case folding ("USER_ID"
 	// is refused) and from the other names of the application's own: the
 	// tokens ginjwt issues without Extra never compare names at all.
 	var known uint32
-	var own names
+	var own Names
 	return d.object(func(key string) error {
 		bit, err := d.claim(key, w)
 		if err != nil {
@@ -40,10 +40,10 @@ func decodeClaims(payload []byte, w *wireClaims) error {
 		}
 		if bit == 0 {
 			if f := foldClass(key); standardClaim(key, f) || !own.addClass(key, f) {
-				return errAmbiguous
+				return ErrAmbiguous
 			}
 		} else if known&bit != 0 {
-			return errAmbiguous
+			return ErrAmbiguous
 		}
 		known |= bit
 		return nil
@@ -87,18 +87,18 @@ func (d *decoder) object(value func(key string) error) error {
 	}
 }
 
-// decodeHeader reads a JOSE header into h without reflection. Member names
+// DecodeHeader reads a JOSE header into h without reflection. Member names
 // are matched exactly (RFC 7515 §5.3: "ALG" is not alg) and each may appear
-// once (RFC 7515 §4) — once under case folding too (see names.add), so no
+// once (RFC 7515 §4) — once under case folding too (see Names.Add), so no
 // reader of the header, whatever its convention, sees another alg. alg, kid
 // and typ must be strings. crit, whatever its value, is returned in h.Crit
 // for the caller to refuse.
-func decodeHeader(raw []byte, h *jwsHeader) error {
+func DecodeHeader(raw []byte, h *Header) error {
 	d := decoder{buf: raw}
-	var seen names
+	var seen Names
 	return d.object(func(key string) error {
-		if !seen.add(key) {
-			return errAmbiguous
+		if !seen.Add(key) {
+			return ErrAmbiguous
 		}
 		var err error
 		switch key {
@@ -122,15 +122,15 @@ var (
 	errNotObject = errors.New("payload is not a JSON object")
 	errSyntax    = errors.New("payload is not valid JSON")
 	errType      = errors.New("a claim has the wrong type")
-	errAmbiguous = errors.New("a member name is given twice, or in another case")
+	ErrAmbiguous = errors.New("a member name is given twice, or in another case")
 )
 
-// maxFastNames is how many member names names compares pairwise; past it
+// maxFastNames is how many member names Names compares pairwise; past it
 // they go into a map by their case-folded form.
 const maxFastNames = 16
 
-// names are the member names of one JSON object, read so far.
-type names struct {
+// Names are the member names of one JSON object, read so far.
+type Names struct {
 	n     int
 	mask  uint64             // a bit for each class and length seen: most names skip the loop
 	wide  bool               // a name beyond ASCII was seen
@@ -144,12 +144,12 @@ type names struct {
 // it under Unicode case folding (strings.EqualFold, the folding
 // encoding/json matches struct fields with): "a" after "a" or "A" is
 // refused.
-func (s *names) add(name string) bool { return s.addClass(name, foldClass(name)) }
+func (s *Names) Add(name string) bool { return s.addClass(name, foldClass(name)) }
 
 // addClass is add for a name of class f (foldClass). Two ASCII names fold
 // alike only if their first bytes do and their lengths are equal; a name
 // beyond ASCII is compared with every other in full.
-func (s *names) addClass(name string, f byte) bool {
+func (s *Names) addClass(name string, f byte) bool {
 	if s.folds != nil {
 		k := foldKey(name)
 		if _, dup := s.folds[k]; dup {
@@ -214,7 +214,7 @@ func foldKey(name string) string {
 }
 
 // standardClaim reports whether key, of class f (foldClass), folds to the
-// name of a standard claim (ginjwt's own, reservedClaims) without being it:
+// name of a standard claim (ginjwt's own, StandardClaims) without being it:
 // "USER_ID", "Exp". Such a member would be the standard claim to
 // encoding/json, not to ginjwt.
 func standardClaim(key string, f byte) bool {
@@ -226,7 +226,7 @@ func standardClaim(key string, f byte) bool {
 		}
 		return false
 	}
-	for _, c := range reservedClaims {
+	for _, c := range StandardClaims {
 		if strings.EqualFold(c, key) {
 			return true
 		}
@@ -236,7 +236,7 @@ func standardClaim(key string, f byte) bool {
 
 // standardByFirst are the standard claim names by their first byte.
 var standardByFirst = func() (by [utf8.RuneSelf][]string) {
-	for _, c := range reservedClaims {
+	for _, c := range StandardClaims {
 		by[foldClass(c)] = append(by[foldClass(c)], c)
 	}
 	return by
@@ -288,9 +288,9 @@ func (d *decoder) null() bool {
 }
 
 // claim reads the value of key into w, or skips it when the key is not
-// one of wireClaims'. It returns which claim it read, one bit each, or 0
+// one of Payload'. It returns which claim it read, one bit each, or 0
 // for a key of the application's own.
-func (d *decoder) claim(key string, w *wireClaims) (uint32, error) {
+func (d *decoder) claim(key string, w *Payload) (uint32, error) {
 	var err error
 	var bit uint32
 	switch key {
@@ -303,7 +303,7 @@ func (d *decoder) claim(key string, w *wireClaims) (uint32, error) {
 		var s string
 		if !d.null() {
 			if s, err = d.str(); err == nil {
-				w.Type = TokenType(s)
+				w.Type = s
 			}
 		}
 	case "iat":
@@ -329,7 +329,7 @@ func (d *decoder) claim(key string, w *wireClaims) (uint32, error) {
 		if d.i < len(d.buf) && d.buf[d.i] == '"' {
 			var s string
 			if s, err = d.str(); err == nil {
-				w.AUD = audience{s}
+				w.AUD = Audience{s}
 			}
 		} else {
 			var list []string

@@ -1,4 +1,4 @@
-package ginjwt
+package jose
 
 import (
 	"bytes"
@@ -11,19 +11,19 @@ import (
 )
 
 // oracleClaims decodes a payload with encoding/json, key by key in order
-// as its struct decoding does, but matching keys exactly as decodeClaims
+// as its struct decoding does, but matching keys exactly as DecodePayload
 // does (encoding/json alone would also match "JTI"), and refusing what
-// decodeClaims refuses as ambiguous: two names equal under case folding,
+// DecodePayload refuses as ambiguous: two names equal under case folding,
 // or a name that folds to a standard claim's without being it.
-func oracleClaims(payload []byte) (wireClaims, error) {
-	var w wireClaims
+func oracleClaims(payload []byte) (Payload, error) {
+	var w Payload
 	if err := json.Unmarshal(payload, new(map[string]json.RawMessage)); err != nil {
 		return w, err // not an object, or not JSON at all
 	}
 	if bytes.Equal(bytes.TrimSpace(payload), []byte("null")) {
 		return w, errNotObject
 	}
-	// Every field of wireClaims, by its JSON name.
+	// Every field of Payload, by its JSON name.
 	fields := map[string]any{}
 	v := reflect.ValueOf(&w).Elem()
 	for i := range v.NumField() {
@@ -47,13 +47,13 @@ func oracleClaims(payload []byte) (wireClaims, error) {
 		name := key.(string)
 		for _, other := range seen {
 			if strings.EqualFold(name, other) {
-				return w, errAmbiguous
+				return w, ErrAmbiguous
 			}
 		}
 		seen = append(seen, name)
 		for field := range fields {
 			if field != name && strings.EqualFold(field, name) {
-				return w, errAmbiguous
+				return w, ErrAmbiguous
 			}
 		}
 		if dst, ok := fields[name]; ok {
@@ -97,12 +97,12 @@ func FuzzDecodeClaims(f *testing.F) {
 	})
 }
 
-// checkAgainstOracle: decodeClaims never accepts what encoding/json refuses,
+// checkAgainstOracle: DecodePayload never accepts what encoding/json refuses,
 // and on valid UTF-8 within the depth bound decodes exactly what it does.
 func checkAgainstOracle(t *testing.T, payload []byte) {
 	t.Helper()
-	var got wireClaims
-	err := decodeClaims(bytes.Clone(payload), &got)
+	var got Payload
+	err := DecodePayload(bytes.Clone(payload), &got)
 	want, werr := oracleClaims(payload)
 	if werr != nil {
 		if err == nil {
