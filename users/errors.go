@@ -14,8 +14,14 @@ var (
 	ErrNotFound = errors.New("users: user not found")
 	// ErrDuplicate: the username, e-mail or id is already taken.
 	ErrDuplicate = errors.New("users: already taken")
-	// ErrInvalidPassword: the password is empty or longer than [MaxPasswordLen] bytes.
+	// ErrInvalidPassword: the password is empty or longer than
+	// [MaxPasswordLen] bytes, or, when it is being set, shorter than the
+	// store's minimum (then [ErrPasswordTooShort] matches too).
 	ErrInvalidPassword = errors.New("users: password must be 1 to 1024 bytes")
+	// ErrPasswordTooShort: a password being set is shorter than the store's
+	// minimum ([WithMinPasswordLen]). The error that carries it is a
+	// [*PasswordTooShortError], which names the minimum.
+	ErrPasswordTooShort = errors.New("users: password too short")
 	// ErrUnknownHash: a stored hash is in a format this package does not
 	// recognise (neither argon2id version 19 in PHC form nor bcrypt).
 	ErrUnknownHash = errors.New("users: unknown password hash format")

@@ -22,6 +22,8 @@ type Store struct {
 	now    func() time.Time
 	dummy  string // argon2id hash of a random password, for unknown logins
 
+	minPasswordLen int // WithMinPasswordLen; 0 means 1
+
 	hooksMu     sync.Mutex
 	cutOffHooks []CutOffHook
 }

@@ -26,13 +26,15 @@ func NewUser(username string) *User {
 // is optional and otherwise name@domain. A bad field fails with a
 // [*ValidationError] naming it; a bad password's error also matches
 // [ErrInvalidPassword]. A username, e-mail or id already in use fails with
-// a *ValidationError that matches [ErrDuplicate]. Other database failures
-// are wrapped.
+// a *ValidationError that matches [ErrDuplicate]. A password shorter than
+// the store's minimum ([WithMinPasswordLen]) fails with a *ValidationError
+// matching [ErrPasswordTooShort] and ErrInvalidPassword. Other database
+// failures are wrapped.
 func (s *Store) Create(ctx context.Context, u *User, password string) error {
 	if err := validateUser(u); err != nil {
 		return err
 	}
-	if err := validatePassword(password); err != nil {
+	if err := s.checkNewPassword(password); err != nil {
 		return err
 	}
 	encoded, err := s.hasher.Hash(ctx, password)
@@ -56,10 +58,11 @@ func (s *Store) Create(ctx context.Context, u *User, password string) error {
 // SetPassword hashes password and stores it with PasswordChangedAt set to
 // now, the user's token cut-off, in one UPDATE. It fails with a
 // [*ValidationError] matching [ErrInvalidPassword] for an empty or too long
-// password, with [ErrNotFound] when no user has that id, and with a wrapped
+// password or one shorter than the store's minimum (then also
+// [ErrPasswordTooShort]; see [WithMinPasswordLen]), with [ErrNotFound] when no user has that id, and with a wrapped
 // error when the database fails.
 func (s *Store) SetPassword(ctx context.Context, id, password string) error {
-	if err := validatePassword(password); err != nil {
+	if err := s.checkNewPassword(password); err != nil {
 		return err
 	}
 	encoded, err := s.hasher.Hash(ctx, password)
