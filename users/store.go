@@ -165,7 +165,7 @@ func (s *Store) AccountKey(ctx context.Context, login string) (string, error) {
 // idBy takes the id of the user whose column equals value, "" when there is
 // none; column is a constant.
 func (s *Store) idBy(ctx context.Context, column, value string) (string, error) {
-	if value == "" {
+	if !findable(value) {
 		return "", nil
 	}
 	var ids []string
@@ -213,7 +213,7 @@ func (s *Store) FindByUsername(ctx context.Context, username string) (*User, err
 
 // findBy takes the user whose column equals value; column is a constant.
 func (s *Store) findBy(ctx context.Context, column, value string) (*User, error) {
-	if value == "" {
+	if !findable(value) {
 		return nil, ErrNotFound
 	}
 	var u User

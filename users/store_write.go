@@ -119,7 +119,7 @@ func (s *Store) update(ctx context.Context, op, id string, columns map[string]an
 }
 
 func updateIn(db *gorm.DB, op, id string, columns map[string]any) error {
-	if id == "" {
+	if !findable(id) {
 		return ErrNotFound
 	}
 	res := db.Model(&User{}).Where("id = ?", id).UpdateColumns(columns)

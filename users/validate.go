@@ -21,6 +21,9 @@ func validateUser(u *User) error {
 	if len(u.ID) > maxIDLen {
 		return &ValidationError{Field: "id", Reason: "must be at most 64 bytes"}
 	}
+	if u.ID != "" && !findable(u.ID) {
+		return &ValidationError{Field: "id", Reason: "must be valid UTF-8 without NUL bytes"}
+	}
 	if err := validateUsername(u.Username); err != nil {
 		return err
 	}
@@ -73,4 +76,13 @@ func validatePassword(password string) error {
 		return nil
 	}
 	return &ValidationError{Field: "password", Reason: "must be 1 to 1024 bytes", err: ErrInvalidPassword}
+}
+
+// findable reports whether value can be a stored username, e-mail or id:
+// not empty, valid UTF-8 and free of NUL bytes. The writes refuse the
+// others, and PostgreSQL cannot even compare them (the query fails), so a
+// lookup of one names nobody and never reaches the database: a login typed
+// as "alice\x00" is invalid credentials, not a database error.
+func findable(value string) bool {
+	return value != "" && utf8.ValidString(value) && !strings.Contains(value, "\x00")
 }
