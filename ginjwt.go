@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginjwt/ginjwt/device"
+	"github.com/ginjwt/ginjwt/internal/throttle"
 	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
@@ -237,52 +238,6 @@ type RegistryConfig struct {
 	ArchiveEvery, ArchiveAfter time.Duration
 }
 
-// Throttle limits failed logins, per account and per client IP, over a
-// sliding window. A refused login is answered 429 too_many_requests with
-// Retry-After, before any password is checked.
-//
-// A login may start while its account's (and its IP's) failures plus the
-// logins of it still in flight are below the limit. When failures alone
-// reach the limit, it is refused. When logins in flight fill the rest, it
-// waits (at most MaxWait) for their outcomes and decides again: a success
-// clears the account's failures, so concurrent correct logins all pass,
-// while a parallel guesser still gets at most PerAccount guesses. A login
-// that ends without checking the password (the database is unavailable, no
-// hashing slot in time, the client went away) counts as nothing.
-//
-// An account is the user that the name typed resolves to, when the user
-// store implements [AccountKeyer] (users.Store does): its username and its
-// e-mail share one limit. Each name typed also keeps a limit of its own,
-// so that a name's throttling does not depend on whether it exists.
-// Memory is bounded: past 65536 names and IPs in a window, further ones
-// share hashed counters, which may refuse early but never let a login
-// through uncounted.
-type Throttle struct {
-	// Disabled turns throttling off (MaxWait still bounds the hashing).
-	Disabled bool
-	// PerAccount is how many failed logins one account (and one name
-	// typed) may have in Window. Default 10. A success clears the count of
-	// that account and name.
-	PerAccount int
-	// PerIP is how many failed logins one client IP may have in Window.
-	// Default 50. An IPv6 client is its /64.
-	PerIP int
-	// Window is the period the counts cover. Default 15 minutes.
-	Window time.Duration
-	// MaxWait bounds how long a login waits before its password check
-	// starts: for the outcomes of the logins ahead of it on the same
-	// account or IP (past it: 429 with Retry-After: 1), for the lookup of
-	// its account and for a slot of the password hasher (past it: 503
-	// unavailable with Retry-After, counted as nothing). A flood is thus
-	// answered within MaxWait plus one password check and the token's
-	// registration, instead of having its connections closed by the
-	// server's WriteTimeout: keep MaxWait well under it. It applies with
-	// Disabled too, and is also given to the hasher of a users.Store
-	// (through [users.Hasher.SetMaxWait], for its other callers) unless the
-	// application has set one of its own. Default 3 seconds.
-	MaxWait time.Duration
-}
-
 // Auth is a configured ginjwt: the middleware, the handlers and the helpers
 // that issue and revoke tokens. It is safe for concurrent use.
 type Auth struct {
@@ -290,7 +245,7 @@ type Auth struct {
 	keys     atomic.Pointer[keySet]
 	users    UserStore
 	events   bus
-	throttle *throttle
+	throttle *throttle.Throttle
 	proxies  *proxies
 	log      *slog.Logger
 	// registry and pipeline are nil when the registry is off; devices when
@@ -343,7 +298,7 @@ func New(cfg Config) (*Auth, error) {
 		return nil, errors.New(`ginjwt: Config.Users or Config.DB is required by the login endpoint (or set Config.Paths.Obtain to "-")`)
 	}
 	if !cfg.Throttle.Disabled {
-		a.throttle = newThrottle(cfg.Throttle, a.now)
+		a.throttle = throttle.New(cfg.Throttle.limits(), a.now)
 	}
 	boundHashWait(cfg.Users, cfg.Throttle.MaxWait)
 	if !cfg.Cache.Disabled {

@@ -60,8 +60,8 @@ func TestLoginThrottleParallelCorrect(t *testing.T) {
 		if got := parallelLogins(h, 30, "alice", "pw-alice"); got[200] != 30 {
 			t.Fatalf("30 parallel correct logins answered %v; want 30 × 200", got)
 		}
-		if f, n := throttleState(h.auth.throttle); f[accountKey("alice")] != 0 || n != 0 {
-			t.Fatalf("after the logins: failures %q, %d keys in flight", f, n)
+		if s := h.auth.throttle.State(); s.Login("alice") != 0 || s.InFlight != 0 {
+			t.Fatalf("after the logins: failures %q, %d keys in flight", s.Failures, s.InFlight)
 		}
 	})
 }
@@ -186,7 +186,7 @@ func TestLoginThrottleOutage(t *testing.T) {
 				h.user("alice")
 				o := injectOutage(t, db)
 				failLogin(h, "alice", "192.0.2.1:1", "")
-				before, _ := throttleState(h.auth.throttle)
+				before := h.auth.throttle.State()
 				o.set(true)
 				for i := range 10 {
 					pw := "pw-alice"
@@ -199,9 +199,9 @@ func TestLoginThrottleOutage(t *testing.T) {
 						t.Fatal("503 without Retry-After")
 					}
 				}
-				after, n := throttleState(h.auth.throttle)
-				if !maps.Equal(before, after) || n != 0 {
-					t.Fatalf("the outage changed the throttle: %q, then %q with %d keys in flight", before, after, n)
+				after := h.auth.throttle.State()
+				if !maps.Equal(before.Failures, after.Failures) || after.InFlight != 0 {
+					t.Fatalf("the outage changed the throttle: %q, then %q with %d keys in flight", before.Failures, after.Failures, after.InFlight)
 				}
 				o.set(false)
 				h.login("alice")
@@ -250,8 +250,8 @@ func TestLoginClientGone(t *testing.T) {
 		}
 		wantError(t, w, 503, "unavailable")
 	}
-	if f, n := throttleState(h.auth.throttle); len(f) != 0 || n != 0 {
-		t.Fatalf("logins of clients gone left failures %q and %d keys in flight", f, n)
+	if s := h.auth.throttle.State(); len(s.Failures) != 0 || s.InFlight != 0 {
+		t.Fatalf("logins of clients gone left failures %q and %d keys in flight", s.Failures, s.InFlight)
 	}
 }
 
@@ -283,7 +283,7 @@ func TestLoginDuringPostgresOutage(t *testing.T) {
 	h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 3} })
 	h.user("alice")
 	failLogin(h, "alice", "192.0.2.1:1", "")
-	before, _ := throttleState(h.auth.throttle)
+	before := h.auth.throttle.State()
 
 	p.down()
 	for _, pw := range []string{"pw-alice", "wrong", "pw-alice", "wrong", "wrong"} {
@@ -293,8 +293,8 @@ func TestLoginDuringPostgresOutage(t *testing.T) {
 			t.Fatal("503 without Retry-After")
 		}
 	}
-	if after, n := throttleState(h.auth.throttle); !maps.Equal(before, after) || n != 0 {
-		t.Fatalf("the outage changed the throttle: %q, then %q with %d keys in flight", before, after, n)
+	if after := h.auth.throttle.State(); !maps.Equal(before.Failures, after.Failures) || after.InFlight != 0 {
+		t.Fatalf("the outage changed the throttle: %q, then %q with %d keys in flight", before.Failures, after.Failures, after.InFlight)
 	}
 	p.up()
 	h.login("alice")

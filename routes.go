@@ -144,20 +144,20 @@ func (a *Auth) obtain(c *gin.Context) {
 	if !ok {
 		return
 	}
-	defer attempt.abandon()
+	defer attempt.Abandon()
 	u, err := a.users.Authenticate(turn, login, password)
 	if err != nil {
 		if errors.Is(err, users.ErrInvalidCredentials) {
-			attempt.fail()
+			attempt.Fail()
 			a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "invalid credentials", Err: ErrInvalidCredentials})
 			AbortWithError(c, ErrInvalidCredentials)
 			return
 		}
-		attempt.abandon()
+		attempt.Abandon()
 		AbortWithError(c, noOutcome(turn, err))
 		return
 	}
-	attempt.succeed()
+	attempt.Succeed()
 	pair, err := a.Login(c, u)
 	if err != nil {
 		AbortWithError(c, err)

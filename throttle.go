@@ -2,19 +2,15 @@ package ginjwt
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math"
-	"net/netip"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginjwt/ginjwt/internal/throttle"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -31,178 +27,55 @@ type AccountKeyer interface {
 	AccountKey(ctx context.Context, login string) (string, error)
 }
 
-// Bounds of the throttle's failure table. Each window keeps at most
-// tableKeys exact counts (a key is at most 67 bytes), then counts further
-// keys in overflowBuckets shared buckets.
-const (
-	tableKeys       = 1 << 16
-	overflowBuckets = 1 << 20 // 4 MiB of uint32, made only when a window overflows
-)
-
-// throttle counts failed logins per account and per client IP with a
-// sliding-window counter: the count in the current fixed window plus the
-// previous window's count weighted by how much of it still overlaps the
-// sliding one. It also tracks the attempts in flight, so that an attempt
-// starts only while failures + attempts in flight stay below the limit:
-// concurrent guesses cannot pass the limit, and concurrent correct logins
-// wait for the outcomes ahead of them instead of being refused.
+// Throttle limits failed logins, per account and per client IP, over a
+// sliding window. A refused login is answered 429 too_many_requests with
+// Retry-After, before any password is checked.
 //
-// Memory is bounded: two windows of at most tableKeys exact counts plus,
-// once a window has overflowed, overflowBuckets shared counters (measured:
-// 25 MiB with both windows full of the longest keys and overflowed), and
-// one entry per key of each attempt in flight.
-type throttle struct {
-	perAccount, perIP int
-	window            time.Duration
-	now               func() time.Time
-
-	mu        sync.Mutex
-	start     time.Time // of the current window
-	cur, prev *failures
-	flights   map[string]*flight
-	seed      maphash.Seed
-	maxKeys   int // exact keys per window
-	nBuckets  int // overflow buckets per window
+// A login may start while its account's (and its IP's) failures plus the
+// logins of it still in flight are below the limit. When failures alone
+// reach the limit, it is refused. When logins in flight fill the rest, it
+// waits (at most MaxWait) for their outcomes and decides again: a success
+// clears the account's failures, so concurrent correct logins all pass,
+// while a parallel guesser still gets at most PerAccount guesses. A login
+// that ends without checking the password (the database is unavailable, no
+// hashing slot in time, the client went away) counts as nothing.
+//
+// An account is the user that the name typed resolves to, when the user
+// store implements [AccountKeyer] (users.Store does): its username and its
+// e-mail share one limit. Each name typed also keeps a limit of its own,
+// so that a name's throttling does not depend on whether it exists.
+// Memory is bounded: past 65536 names and IPs in a window, further ones
+// share hashed counters, which may refuse early but never let a login
+// through uncounted.
+type Throttle struct {
+	// Disabled turns throttling off (MaxWait still bounds the hashing).
+	Disabled bool
+	// PerAccount is how many failed logins one account (and one name
+	// typed) may have in Window. Default 10. A success clears the count of
+	// that account and name.
+	PerAccount int
+	// PerIP is how many failed logins one client IP may have in Window.
+	// Default 50. An IPv6 client is its /64.
+	PerIP int
+	// Window is the period the counts cover. Default 15 minutes.
+	Window time.Duration
+	// MaxWait bounds how long a login waits before its password check
+	// starts: for the outcomes of the logins ahead of it on the same
+	// account or IP (past it: 429 with Retry-After: 1), for the lookup of
+	// its account and for a slot of the password hasher (past it: 503
+	// unavailable with Retry-After, counted as nothing). A flood is thus
+	// answered within MaxWait plus one password check and the token's
+	// registration, instead of having its connections closed by the
+	// server's WriteTimeout: keep MaxWait well under it. It applies with
+	// Disabled too, and is also given to the hasher of a users.Store
+	// (through [users.Hasher.SetMaxWait], for its other callers) unless the
+	// application has set one of its own. Default 3 seconds.
+	MaxWait time.Duration
 }
 
-func newThrottle(cfg Throttle, now func() time.Time) *throttle {
-	t := &throttle{
-		perAccount: cfg.PerAccount, perIP: cfg.PerIP, window: cfg.Window, now: now,
-		flights: map[string]*flight{}, seed: maphash.MakeSeed(), maxKeys: tableKeys, nBuckets: overflowBuckets,
-	}
-	t.cur, t.prev = t.newFailures(), t.newFailures()
-	return t
-}
-
-// failures are the counts of one window: exact per key until the table
-// holds t.maxKeys keys, then, for keys not in it, in hashed buckets shared by
-// many keys. A shared bucket over-counts (a key may be refused early),
-// never under-counts: the throttle fails closed, never open.
-type failures struct {
-	exact    map[string]uint32
-	overflow []uint32 // nil until exact is full
-	seed     maphash.Seed
-	maxKeys  int
-	nBuckets int
-}
-
-func (t *throttle) newFailures() *failures {
-	return &failures{exact: map[string]uint32{}, seed: t.seed, maxKeys: t.maxKeys, nBuckets: t.nBuckets}
-}
-
-func (f *failures) bucket(key string) *uint32 {
-	return &f.overflow[maphash.String(f.seed, key)%uint64(len(f.overflow))]
-}
-
-// get is key's count. A key enters exact only before the window overflows,
-// and once the window has overflowed a key not in exact is counted in its
-// bucket alone, so no count is ever lost.
-func (f *failures) get(key string) uint32 {
-	if n, ok := f.exact[key]; ok {
-		return n
-	}
-	if f.overflow != nil {
-		return *f.bucket(key)
-	}
-	return 0
-}
-
-func (f *failures) add(key string) {
-	if n, ok := f.exact[key]; ok {
-		f.exact[key] = n + 1
-		return
-	}
-	if f.overflow == nil && len(f.exact) < f.maxKeys {
-		f.exact[key] = 1
-		return
-	}
-	if f.overflow == nil {
-		f.overflow = make([]uint32, f.nBuckets)
-	}
-	if b := f.bucket(key); *b < math.MaxUint32 {
-		*b++
-	}
-}
-
-// clear forgets key's count where it is its own; a shared bucket keeps it.
-func (f *failures) clear(key string) { delete(f.exact, key) }
-
-// flight is the attempts in flight of one key, and the channel their
-// waiters wait on: closed, and replaced, each time one of them ends.
-type flight struct {
-	n       int
-	changed chan struct{}
-}
-
-// accountKey is the bucket of a login name: lower-cased, and hashed when
-// long, so a 64 KiB name costs 32 bytes of memory.
-func accountKey(login string) string {
-	return hashedKey("a\x00", strings.ToLower(strings.TrimSpace(login)))
-}
-
-// userKey is the bucket of an account resolved by [AccountKeyer].
-func userKey(id string) string { return hashedKey("u\x00", id) }
-
-func hashedKey(prefix, s string) string {
-	if len(s) > 64 {
-		sum := sha256.Sum256([]byte(s))
-		return prefix + "#" + string(sum[:])
-	}
-	return prefix + s
-}
-
-// ipKey is the bucket of a client address: IPv4 alone, IPv6 by its /64,
-// since one client holds a whole /64 and could otherwise use a fresh
-// address per attempt.
-func ipKey(ip string) string {
-	if addr, err := netip.ParseAddr(ip); err == nil && addr.Is6() && !addr.Is4In6() {
-		p, _ := addr.Prefix(64)
-		return "i\x00" + p.String()
-	}
-	return "i\x00" + ip
-}
-
-// advance moves the windows forward to now. Callers hold mu.
-func (t *throttle) advance(now time.Time) {
-	if t.start.IsZero() {
-		t.start = now.Truncate(t.window)
-	}
-	switch elapsed := now.Sub(t.start); {
-	case elapsed >= 2*t.window:
-		t.prev, t.cur = t.newFailures(), t.newFailures()
-		t.start = now.Truncate(t.window)
-	case elapsed >= t.window:
-		t.prev, t.cur = t.cur, t.newFailures()
-		t.start = t.start.Add(t.window)
-	}
-}
-
-// estimate is the sliding count of key at now. Callers hold mu.
-func (t *throttle) estimate(key string, now time.Time) float64 {
-	overlap := 1 - float64(now.Sub(t.start))/float64(t.window)
-	return float64(t.cur.get(key)) + float64(t.prev.get(key))*overlap
-}
-
-// waitFor is how long until key's sliding count drops below limit, 0 when it
-// is below already. Callers hold mu.
-func (t *throttle) waitFor(key string, limit int, now time.Time) time.Duration {
-	if t.estimate(key, now) < float64(limit) {
-		return 0
-	}
-	cur, prev := float64(t.cur.get(key)), float64(t.prev.get(key))
-	// The count falls as the previous window slides out: solve
-	// cur + prev*(1-x) < limit for the fraction x of the window elapsed.
-	if cur < float64(limit) && prev > 0 {
-		x := 1 - (float64(limit)-cur)/prev
-		at := t.start.Add(time.Duration(math.Ceil(x*float64(t.window))) + time.Millisecond)
-		if d := at.Sub(now); d > 0 {
-			return d
-		}
-	}
-	// Otherwise the current window must end and slide out in turn.
-	next := t.start.Add(t.window)
-	x := max(1-float64(limit)/cur, 0)
-	return next.Add(time.Duration(math.Ceil(x*float64(t.window))) + time.Millisecond).Sub(now)
+// limits are the counting limits of t, for the throttle's machinery.
+func (t Throttle) limits() throttle.Config {
+	return throttle.Config{PerAccount: t.PerAccount, PerIP: t.PerIP, Window: t.Window}
 }
 
 // throttled is the refusal of a login: ErrTooManyRequests, to be tried
@@ -212,189 +85,37 @@ type throttled struct{ retryAfter time.Duration }
 func (e *throttled) Error() string { return ErrTooManyRequests.Error() }
 func (e *throttled) Unwrap() error { return ErrTooManyRequests }
 
-// bucket is one count an attempt is held to.
-type bucket struct {
-	key   string
-	limit int
-}
-
-// attempt is a login admitted by the throttle, in flight until one of
-// succeed, fail or abandon reports its outcome; the first report counts,
-// later ones do nothing. The methods of a nil attempt do nothing.
-type attempt struct {
-	t       *throttle
-	buckets []bucket
-	done    bool // under t.mu
-}
-
-// buckets are the counts a login is held to: the name typed, the account
-// it resolves to (when known), and the client IP.
-// The name typed keeps a limit of its own so that whether a name resolves
-// to an account does not change how it is throttled (that would tell which
-// names exist); only names of one account also share the account's.
-func (t *throttle) buckets(login, account, ip string) []bucket {
-	b := []bucket{{accountKey(login), t.perAccount}, {ipKey(ip), t.perIP}}
-	if account != "" {
-		b = append(b, bucket{userKey(account), t.perAccount})
+// refusal maps the throttle's refusal of a login to a *throttled; any other
+// error, and nil, are returned as they are.
+func refusal(err error) error {
+	var r *throttle.Refused
+	if errors.As(err, &r) {
+		return &throttled{retryAfter: r.RetryAfter}
 	}
-	return b
+	return err
 }
-
-// refused reports whether a login named login from ip is refused on its
-// failures so far, before its account is resolved (which costs a database
-// read): it returns how long until it may be tried, 0 when it may.
-func (t *throttle) refused(login, ip string) time.Duration {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.advance(now)
-	return t.failed(t.buckets(login, "", ip), now)
-}
-
-// failed is how long until the failures of every bucket are below their
-// limits. Callers hold mu.
-func (t *throttle) failed(buckets []bucket, now time.Time) (wait time.Duration) {
-	for _, b := range buckets {
-		wait = max(wait, t.waitFor(b.key, b.limit, now))
-	}
-	return wait
-}
-
-// begin admits a login of login (typed), resolved to account ("" when
-// unknown), from ip. It refuses with a *throttled when failures have
-// reached a limit. When only attempts in flight stand in the way, it waits
-// for their outcomes, then decides again; when ctx ends first it fails with
-// ctx's error, wrapped.
-func (t *throttle) begin(ctx context.Context, login, account, ip string) (*attempt, error) {
-	a := &attempt{t: t, buckets: t.buckets(login, account, ip)}
-	for {
-		changed, err := t.admit(a)
-		if err != nil {
-			return nil, err
-		}
-		if changed == nil {
-			return a, nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("ginjwt: waiting for earlier logins: %w", ctx.Err())
-		}
-	}
-}
-
-// admit starts a when its buckets allow, or returns the channel to wait on
-// when attempts in flight stand in the way, or refuses a.
-func (t *throttle) admit(a *attempt) (wait <-chan struct{}, err error) {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.advance(now)
-	if d := t.failed(a.buckets, now); d > 0 {
-		return nil, &throttled{retryAfter: d}
-	}
-	for _, b := range a.buckets {
-		if fl := t.flights[b.key]; fl != nil && t.estimate(b.key, now)+float64(fl.n) >= float64(b.limit) {
-			if fl.changed == nil {
-				fl.changed = make(chan struct{})
-			}
-			return fl.changed, nil
-		}
-	}
-	for _, b := range a.buckets {
-		fl := t.flights[b.key]
-		if fl == nil {
-			fl = &flight{}
-			t.flights[b.key] = fl
-		}
-		fl.n++
-	}
-	return nil, nil
-}
-
-// end applies a's outcome, then takes a out of flight and wakes the
-// attempts waiting on its buckets. Only the first call does anything.
-func (a *attempt) end(outcome func(t *throttle)) {
-	if a == nil {
-		return
-	}
-	t := a.t
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if a.done {
-		return
-	}
-	a.done = true
-	t.advance(now)
-	if outcome != nil {
-		outcome(t)
-	}
-	for _, b := range a.buckets {
-		fl := t.flights[b.key]
-		fl.n--
-		if fl.changed != nil {
-			close(fl.changed)
-			fl.changed = nil
-		}
-		if fl.n == 0 {
-			delete(t.flights, b.key)
-		}
-	}
-}
-
-// succeed reports that the password was right: the failures of the name
-// typed and of its account are cleared (the IP's are not: one good account
-// must not reset a guesser's count).
-func (a *attempt) succeed() {
-	a.end(func(t *throttle) {
-		for _, b := range a.buckets {
-			if !strings.HasPrefix(b.key, "i\x00") {
-				t.cur.clear(b.key)
-				t.prev.clear(b.key)
-			}
-		}
-	})
-}
-
-// fail reports a wrong password, an unknown login or an inactive account:
-// one failure in each bucket.
-func (a *attempt) fail() {
-	a.end(func(t *throttle) {
-		for _, b := range a.buckets {
-			t.cur.add(b.key)
-		}
-	})
-}
-
-// abandon reports that the login had no outcome (the database or the
-// hashing capacity was unavailable, the client went away): nothing is
-// counted.
-func (a *attempt) abandon() { a.end(nil) }
 
 // admitLogin runs the throttle for a login of login by the client of facts:
 // it resolves the account when the user store can, and waits for the turn
 // of the attempt until turn ends (then 429, or 503 when the request itself
 // ended). It returns the attempt (nil when throttling is off), or answers
 // the request and returns false.
-func (a *Auth) admitLogin(turn context.Context, c *gin.Context, login string, facts RequestFacts) (*attempt, bool) {
+func (a *Auth) admitLogin(turn context.Context, c *gin.Context, login string, facts RequestFacts) (*throttle.Attempt, bool) {
 	if a.throttle == nil {
 		return nil, true
 	}
 	ctx := c.Request.Context()
-	var err error
-	if wait := a.throttle.refused(login, facts.ClientIP); wait > 0 {
-		err = &throttled{retryAfter: wait}
-	}
+	err := refusal(a.throttle.Check(login, facts.ClientIP))
 	account := ""
 	if k, ok := a.users.(AccountKeyer); ok && err == nil {
 		if account, err = k.AccountKey(turn, login); err != nil {
 			err = noOutcome(turn, err)
 		}
 	}
-	var at *attempt
+	var at *throttle.Attempt
 	if err == nil {
-		at, err = a.throttle.begin(turn, login, account, facts.ClientIP)
+		at, err = a.throttle.Begin(turn, login, account, facts.ClientIP)
+		err = refusal(err)
 		switch {
 		case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
 			// The attempts ahead took all of MaxWait: try again shortly.
