@@ -165,3 +165,42 @@ func TestArchiveStopsWhenCancelled(t *testing.T) {
 		}
 	})
 }
+
+func TestArchiveWithProgress(t *testing.T) {
+	t.Parallel()
+	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
+		t.Parallel()
+		clk := newClock()
+		reg := newRegistry(t, db, registry.Options{Clock: clk.Now, MaxLifetime: time.Hour})
+		ctx := context.Background()
+		now := clk.Now()
+		insertExpired(t, db, 2500, now)
+		record(t, reg, login("live", "u1", now))
+		if err := db.Create(&registry.Revocation{Kind: registry.KindToken, Subject: "gone", At: now.Add(-48 * time.Hour),
+			Until: now.Add(-time.Hour), CreatedAt: now.Add(-48 * time.Hour)}).Error; err != nil {
+			t.Fatal(err)
+		}
+		var reports []registry.ArchiveProgress
+		n, err := reg.ArchiveWithProgress(ctx, now, func(p registry.ArchiveProgress) { reports = append(reports, p) })
+		if err != nil || n != 2500 {
+			t.Fatalf("ArchiveWithProgress = %d, %v; want 2500", n, err)
+		}
+		want := []registry.ArchiveProgress{
+			{Expected: 2500, Tokens: 1000, Batches: 1},
+			{Expected: 2500, Tokens: 2000, Batches: 2},
+			{Expected: 2500, Tokens: 2500, Batches: 3},
+			{Expected: 2500, Tokens: 2500, Batches: 3, RevocationLog: 1},
+		}
+		if !slices.Equal(reports, want) {
+			t.Fatalf("reports %+v\nwant    %+v", reports, want)
+		}
+		if left := count(t, db, &registry.Token{}, ""); left != 2 {
+			t.Fatalf("%d tokens left; want the 2 alive", left)
+		}
+		// Nothing to do: no report at all, and Archive (no reporter) agrees.
+		reports = nil
+		if n, err := reg.ArchiveWithProgress(ctx, now, func(p registry.ArchiveProgress) { reports = append(reports, p) }); n != 0 || err != nil || reports != nil {
+			t.Fatalf("second run: %d, %v, %+v", n, err, reports)
+		}
+	})
+}

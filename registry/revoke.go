@@ -17,6 +17,7 @@ const (
 	ReasonReuse     = "reuse_detected"     // a rotated-out refresh token came back
 	ReasonOnRefresh = "expired_on_refresh" // ExpireOnRefresh: superseded by a new pair
 	ReasonCutOff    = "user_cut_off"       // password change, deactivation, log out everywhere
+	ReasonAdmin     = "admin"              // revoked by an operator (the CLI)
 )
 
 // chunk bounds the IDs in one IN list: both engines limit bound parameters.
