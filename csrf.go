@@ -187,13 +187,11 @@ func (a *Auth) requestScheme(r *http.Request) string {
 	if r.TLS != nil {
 		return "https"
 	}
-	if len(a.proxies.prefixes) > 0 {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err == nil {
-			if peer, err := netip.ParseAddr(host); err == nil && a.proxies.trusted(peer) {
-				if p := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto"))); p == "https" || p == "http" {
-					return p
-				}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err == nil {
+		if peer, err := netip.ParseAddr(host); err == nil && a.proxies.Trusted(peer) {
+			if p := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto"))); p == "https" || p == "http" {
+				return p
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginjwt/ginjwt/device"
+	"github.com/ginjwt/ginjwt/internal/clientip"
 	"github.com/ginjwt/ginjwt/internal/throttle"
 	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
@@ -246,7 +247,7 @@ type Auth struct {
 	users    UserStore
 	events   bus
 	throttle *throttle.Throttle
-	proxies  *proxies
+	proxies  proxies
 	log      *slog.Logger
 	// registry and pipeline are nil when the registry is off; devices when
 	// the device registry is.
@@ -290,8 +291,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.csrfMACs = newCSRFMACs(a.csrfKey)
 	a.setBase("")
-	a.proxies, err = newProxies(cfg.TrustedProxies)
-	if err != nil {
+	if a.proxies.Resolver, err = clientip.New(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("ginjwt: Config.TrustedProxies: %w", err)
 	}
 	if a.users == nil && cfg.Paths.Obtain != "-" && cfg.Handlers.Obtain == nil {

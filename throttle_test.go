@@ -3,8 +3,6 @@ package ginjwt
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 )
@@ -80,55 +78,5 @@ func TestThrottleSuccessClearsAccount(t *testing.T) {
 		if code := failLogin(h, "alice", "192.0.2.1:1", ""); code != 401 {
 			t.Fatalf("after a success, failure answered %d", code)
 		}
-	}
-}
-
-func TestClientIPResolution(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name    string
-		trusted []string
-		remote  string
-		xff     []string
-		realIP  string
-		want    string
-		chain   []string
-	}{
-		{"no proxies", nil, "192.0.2.1:5", []string{"203.0.113.9"}, "", "192.0.2.1", nil},
-		{"untrusted peer", []string{"10.0.0.0/8"}, "192.0.2.1:5", []string{"203.0.113.9"}, "", "192.0.2.1", nil},
-		{"trusted peer", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"203.0.113.9"}, "", "203.0.113.9", []string{"203.0.113.9"}},
-		{"trusted hops", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"198.51.100.1, 203.0.113.9, 10.9.9.9"}, "", "203.0.113.9", []string{"198.51.100.1", "203.0.113.9", "10.9.9.9"}},
-		{"two headers", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"198.51.100.1", "203.0.113.9"}, "", "203.0.113.9", []string{"198.51.100.1", "203.0.113.9"}},
-		{"all trusted", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"10.0.0.5, 10.0.0.6"}, "", "10.0.0.5", []string{"10.0.0.5", "10.0.0.6"}},
-		{"garbage entry", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"not-an-ip, 10.0.0.6"}, "", "10.1.2.3", []string{"10.0.0.6"}},
-		{"invalid UTF-8 entry", []string{"10.0.0.0/8"}, "10.1.2.3:5", []string{"\xff\xfe, 203.0.113.9"}, "", "203.0.113.9", []string{"203.0.113.9"}},
-		{"ipv6 peer", nil, "[2001:db8::1]:443", nil, "", "2001:db8::1", nil},
-		{"ipv6 client behind proxy", []string{"::1"}, "[::1]:443", []string{"2001:db8::7"}, "", "2001:db8::7", []string{"2001:db8::7"}},
-		{"ipv4-mapped peer", []string{"10.0.0.1"}, "[::ffff:10.0.0.1]:80", []string{"203.0.113.4"}, "", "203.0.113.4", []string{"203.0.113.4"}},
-		{"x-real-ip", []string{"10.0.0.1"}, "10.0.0.1:80", nil, "203.0.113.8", "203.0.113.8", nil},
-		{"x-real-ip untrusted", nil, "192.0.2.1:80", nil, "203.0.113.8", "192.0.2.1", nil},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			p, err := newProxies(tc.trusted)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := httptest.NewRequest("GET", "/", nil)
-			r.RemoteAddr = tc.remote
-			for _, v := range tc.xff {
-				r.Header.Add("X-Forwarded-For", v)
-			}
-			if tc.realIP != "" {
-				r.Header.Set("X-Real-IP", tc.realIP)
-			}
-			f := p.facts(r)
-			if f.ClientIP != tc.want || !slices.Equal(f.ForwardedFor, tc.chain) {
-				t.Fatalf("got %q %q, want %q %q", f.ClientIP, f.ForwardedFor, tc.want, tc.chain)
-			}
-		})
-	}
-	if _, err := newProxies([]string{"10.0.0.0/33"}); err == nil {
-		t.Fatal("a bad CIDR was accepted")
 	}
 }
