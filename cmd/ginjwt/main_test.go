@@ -3,20 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"os"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/internal/testdb"
+	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
-	"github.com/ginjwt/ginjwt/users"
 )
+
+func init() { gin.SetMode(gin.TestMode) }
 
 // cli runs the command in process.
 func cli(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -24,6 +28,16 @@ func cli(t *testing.T, stdin string, args ...string) (code int, stdout, stderr s
 	var out, errOut bytes.Buffer
 	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// must runs the command and fails the test unless it succeeds.
+func must(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	code, stdout, stderr := cli(t, stdin, args...)
+	if code != 0 {
+		t.Fatalf("ginjwt %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, stdout, stderr)
+	}
+	return stdout
 }
 
 // dsnFor returns a DSN that opens db's database (and, on PostgreSQL, schema).
@@ -34,147 +48,154 @@ func dsnFor(t *testing.T, db *gorm.DB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "cli.db")
 }
 
-func TestUserCommands(t *testing.T) {
-	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
-		dsn := dsnFor(t, db)
-		if code, _, stderr := cli(t, "", "migrate", "-db", dsn); code != 0 {
-			t.Fatalf("migrate: %d %s", code, stderr)
-		}
-		code, stdout, stderr := cli(t, "s3cret-pass\n", "user", "create", "-db", dsn, "-username", "alice", "-email", "Alice@Example.com", "-password-stdin", "-perms", "perm1, admin", "-staff")
-		if code != 0 || !strings.Contains(stdout, "created user alice") {
-			t.Fatalf("user create: %d %q %q", code, stdout, stderr)
-		}
-		if code, _, stderr := cli(t, "other\n", "user", "create", "-db", dsn, "-username", "alice", "-password-stdin"); code != 1 || !strings.Contains(stderr, "taken") {
-			t.Fatalf("duplicate user: %d %q", code, stderr)
-		}
+// migrated returns the DSN of a migrated database on db's engine, and a
+// connection of the test's own to check effects with.
+func migrated(t *testing.T, db *gorm.DB) (string, *gorm.DB) {
+	t.Helper()
+	dsn := dsnFor(t, db)
+	must(t, "", "migrate", "-db", dsn)
+	check, closeDB, err := openDB(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeDB)
+	return dsn, check
+}
 
-		check, closeDB, err := openDB(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer closeDB()
-		store := users.NewStore(check)
-		u, err := store.Authenticate(context.Background(), "alice@example.com", "s3cret-pass")
-		if err != nil {
-			t.Fatalf("authenticate the created user: %v", err)
-		}
-		if !u.IsActive || !u.IsStaff || u.IsSuperuser || !u.HasPerms("perm1", "admin") || u.Email != "alice@example.com" {
-			t.Fatalf("created user = %+v", u)
-		}
+// decodeJSON parses a command's -json output.
+func decodeJSON(t *testing.T, out string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+}
 
-		if code, _, stderr := cli(t, "n3w-pass\r\n", "user", "set-password", "-db", dsn, "-username", "alice", "-password-stdin"); code != 0 {
-			t.Fatalf("set-password: %d %s", code, stderr)
-		}
-		if _, err := store.Authenticate(context.Background(), "alice", "s3cret-pass"); err == nil {
-			t.Fatal("the old password still works")
-		}
-		u, err = store.Authenticate(context.Background(), "alice", "n3w-pass")
-		if err != nil || u.PasswordChangedAt == nil {
-			t.Fatalf("new password: %v, cut-off %v", err, u)
-		}
-		// The cut-off is in the revocation log, for every running instance.
-		var cut registry.Revocation
-		if err := check.Where("kind = ? AND subject = ?", registry.KindUser, u.ID).Take(&cut).Error; err != nil {
-			t.Fatalf("no cut-off in the revocation log: %v", err)
-		}
-		if code, _, stderr := cli(t, "x\n", "user", "set-password", "-db", dsn, "-username", "nobody", "-password-stdin"); code != 1 || !strings.Contains(stderr, "not found") {
-			t.Fatalf("set-password of nobody: %d %q", code, stderr)
-		}
+// revocations returns the revocation log rows of kind for subject.
+func revocations(t *testing.T, db *gorm.DB, kind registry.Kind, subject string) []registry.Revocation {
+	t.Helper()
+	var rows []registry.Revocation
+	if err := db.Where("kind = ? AND subject = ?", kind, subject).Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// service is a running ginjwt application on the CLI's database, as an
+// operator's would be: its own connection pool, its registry resyncing.
+type service struct {
+	t    *testing.T
+	r    *gin.Engine
+	auth *ginjwt.Auth
+}
+
+func startService(t *testing.T, dsn string) *service {
+	t.Helper()
+	db, closeDB, err := openDB(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	auth, err := ginjwt.Mount(r, ginjwt.Config{
+		DB:         db,
+		SigningKey: []byte("a test signing key of 32+ bytes!!"),
+		Registry:   ginjwt.RegistryConfig{Resync: 20 * time.Millisecond, Devices: true},
 	})
-}
-
-func TestArchive(t *testing.T) {
-	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
-		dsn := dsnFor(t, db)
-		if code, _, stderr := cli(t, "", "migrate", "-db", dsn); code != 0 {
-			t.Fatalf("migrate: %d %s", code, stderr)
+	if err != nil {
+		closeDB()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := auth.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
 		}
-		check, closeDB, err := openDB(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer closeDB()
-		now := time.Now().UTC()
-		var rows []registry.Token
-		for i := range 2500 {
-			exp := now.Add(-300 * time.Hour) // long expired
-			if i%5 == 0 {
-				exp = now.Add(time.Hour) // alive
-			}
-			rows = append(rows, registry.Token{JTI: fmt.Sprintf("j%d", i), Type: "access", SessionID: "s", IssuedAt: now.Add(-301 * time.Hour), ExpiresAt: exp, CreatedAt: now})
-		}
-		if err := check.CreateInBatches(rows, 500).Error; err != nil {
-			t.Fatal(err)
-		}
-		code, stdout, stderr := cli(t, "", "archive", "-db", dsn, "-older-than", "240h")
-		if code != 0 || !strings.Contains(stdout, "archived 2000 tokens") {
-			t.Fatalf("archive: %d %q %q", code, stdout, stderr)
-		}
-		var left int64
-		check.Model(&registry.Token{}).Count(&left)
-		if left != 500 {
-			t.Fatalf("%d tokens left, want the 500 alive", left)
-		}
+		closeDB()
 	})
+	r.GET("/api/me", ginjwt.RequireLogin(), func(c *gin.Context) { c.String(200, "ok") })
+	return &service{t: t, r: r, auth: auth}
 }
 
-func TestUsageErrors(t *testing.T) {
-	t.Setenv("GINJWT_DB", "")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
-		{nil, 0, "usage: ginjwt"},
-		{[]string{"frobnicate"}, 2, "usage: ginjwt"},
-		{[]string{"migrate"}, 2, "-db (or $GINJWT_DB) is required"},
-		{[]string{"migrate", "-db", "mysql://x"}, 1, "DSN must start with"},
-		{[]string{"migrate", "-nope"}, 2, "flag provided but not defined"},
-		{[]string{"migrate", "-db", "sqlite:x.db", "extra"}, 2, "unexpected argument"},
-		{[]string{"user", "create", "-db", "sqlite:x.db"}, 2, "-username is required"},
-		{[]string{"user", "create", "-db", "sqlite:x.db", "-username", "a"}, 2, "-password-stdin is required"},
-		{[]string{"user", "create", "-db", "sqlite:x.db", "-username", "a", "-password-stdin"}, 1, "no password on standard input"},
-		{[]string{"keys", "generate"}, 2, "-alg is required"},
-		{[]string{"keys", "generate", "-alg", "none"}, 2, "unknown algorithm"},
-		{[]string{"archive", "-db", "sqlite:x.db", "-older-than", "-1h"}, 2, "must not be negative"},
+// do sends a request and returns the status and the error code of the body.
+func (s *service) do(method, path, body, bearer, userAgent string) (int, map[string]string) {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
-	for _, tc := range cases {
-		code, _, stderr := cli(t, "", tc.args...)
-		if code != tc.code || !strings.Contains(stderr, tc.want) {
-			t.Errorf("%v: %d %q, want %d and %q", tc.args, code, stderr, tc.code, tc.want)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if userAgent != "" {
+		req.Header.Set("User-Agent", userAgent)
+	}
+	w := httptest.NewRecorder()
+	s.r.ServeHTTP(w, req)
+	out := map[string]string{}
+	_ = json.Unmarshal(w.Body.Bytes(), &out)
+	return w.Code, out
+}
+
+// login logs in from userAgent and returns the pair.
+func (s *service) login(username, password, userAgent string) (access, refresh string) {
+	s.t.Helper()
+	code, body := s.do("POST", "/auth/token", fmt.Sprintf(`{"username":%q,"password":%q}`, username, password), "", userAgent)
+	if code != 200 {
+		s.t.Fatalf("login %s: %d %v", username, code, body)
+	}
+	return body["access"], body["refresh"]
+}
+
+// me is GET /api/me with token: its status and error code.
+func (s *service) me(token string) (int, string) {
+	code, body := s.do("GET", "/api/me", "", token, "")
+	return code, body["error"]
+}
+
+// refused waits until the service refuses token as revoked (it learns of
+// the CLI's revocation from the log: LISTEN on PostgreSQL, a resync on
+// SQLite).
+func (s *service) refused(token, what string) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, errCode := s.me(token)
+		if code == 401 && errCode == "token_revoked" {
+			return
 		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: the token is still answered %d %q", what, code, errCode)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-func TestKeysGenerate(t *testing.T) {
-	for _, alg := range ginjwt.Algorithms() {
-		code, stdout, stderr := cli(t, "", "keys", "generate", "-alg", alg)
-		if code != 0 {
-			t.Fatalf("%s: %d %s", alg, code, stderr)
-		}
-		var cfg ginjwt.Config
-		if strings.HasPrefix(alg, "HS") {
-			cfg.Keys = []ginjwt.Key{{Algorithm: alg, Secret: []byte(strings.TrimSpace(stdout))}}
-		} else {
-			k, err := ginjwt.ParseKeyPEM(alg, []byte(stdout))
-			if err != nil {
-				t.Fatalf("%s: the generated PEM does not parse: %v", alg, err)
-			}
-			cfg.Keys = []ginjwt.Key{k}
-		}
-		cfg.Paths.Obtain = "-"
-		if _, err := ginjwt.New(cfg); err != nil {
-			t.Fatalf("%s: the generated key is refused: %v", alg, err)
-		}
+// pipelineToken is what the registry checks of a token.
+func (s *service) pipelineToken(token string) *pipeline.Token {
+	s.t.Helper()
+	c, err := s.auth.ParseToken(token)
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "ed.pem")
-	if code, _, stderr := cli(t, "", "keys", "generate", "-alg", "EdDSA", "-out", out); code != 0 {
-		t.Fatalf("-out: %d %s", code, stderr)
+	return &pipeline.Token{ID: c.ID, Type: string(c.Type), SessionID: c.SessionID, UserID: c.UserID,
+		IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt, Generation: c.Generation}
+}
+
+// freshRegistry is a registry started now on dsn, as a new instance would
+// start: it knows of revocations only through the log.
+func freshRegistry(t *testing.T, dsn string) *registry.Registry {
+	t.Helper()
+	db, closeDB, err := openDB(dsn)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("key file mode: %v %v", st.Mode(), err)
+	t.Cleanup(closeDB)
+	reg, err := registry.New(db, registry.Options{MaxLifetime: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if code, _, _ := cli(t, "", "keys", "generate", "-alg", "EdDSA", "-out", out); code != 1 {
-		t.Fatal("-out overwrote an existing file")
+	if err := reg.Start(context.Background()); err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = reg.Close(context.Background()) })
+	return reg
 }
