@@ -12,6 +12,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/database"
+	_ "github.com/ginjwt/ginjwt/database/sqlite" // links SQLite into database.Open
 	"github.com/ginjwt/ginjwt/users"
 )
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/database"
+	_ "github.com/ginjwt/ginjwt/database/postgres"
+	_ "github.com/ginjwt/ginjwt/database/sqlite"
 	"github.com/ginjwt/ginjwt/users"
 )
 

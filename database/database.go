@@ -2,29 +2,46 @@
 // embedded SQLite for a single process, PostgreSQL for several instances.
 //
 // The command-line tool, the examples and the tests open their databases here,
-// so an application can do the same with the DSN its operators already use:
+// so an application can do the same with the DSN its operators already use.
+// Like database/sql, it links no driver of its own: import the package of
+// each engine the program opens, for its side effect.
+//
+//	import (
+//		"github.com/ginjwt/ginjwt/database"
+//		_ "github.com/ginjwt/ginjwt/database/sqlite"   // "sqlite:…"
+//		_ "github.com/ginjwt/ginjwt/database/postgres" // "postgres://…", "host=… dbname=…"
+//	)
 //
 //	db, err := database.Open("sqlite:app.db")
 //	db, err := database.Open("postgres://app@db.internal/app?sslmode=require")
 //
+// A program that imports only one of them links only that driver: one on
+// PostgreSQL carries no SQLite, one on SQLite carries no pgx.
+//
 // An application that already has a *gorm.DB passes that to ginjwt instead;
-// nothing in ginjwt requires this package.
+// nothing in ginjwt requires this package. On PostgreSQL, importing
+// database/postgres also gives the token registry its LISTEN/NOTIFY
+// listener (see registry.RegisterListener).
 package database
 
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
-	"github.com/glebarez/sqlite"
-	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/ginjwt/ginjwt/database/internal/dialect"
 )
 
 // ErrBadDSN is returned by [Open] for a DSN it cannot tell the engine of.
 var ErrBadDSN = errors.New("database: DSN must start with sqlite: or postgres:// (or be a key=value PostgreSQL DSN)")
+
+// ErrNotLinked is matched (errors.Is) by the error [Open] returns for a DSN
+// of an engine whose package the program does not import. The error's text
+// names the import to add.
+var ErrNotLinked = errors.New("database: engine not linked")
 
 // Engine names a database engine ginjwt supports.
 type Engine string
@@ -34,6 +51,9 @@ const (
 	SQLite   Engine = "sqlite"
 	Postgres Engine = "postgres"
 )
+
+// pkg is the package that registers an engine.
+func (e Engine) pkg() string { return "github.com/ginjwt/ginjwt/database/" + string(e) }
 
 // Option adjusts how [Open] configures GORM.
 type Option func(*gorm.Config)
@@ -51,20 +71,23 @@ func WithLogger(l logger.Interface) Option {
 //   - "sqlite:PATH" is an SQLite file, created when missing, in WAL mode with a
 //     5 s busy timeout, foreign keys on and write transactions that take their
 //     lock up front (so two writers queue instead of failing); "sqlite::memory:"
-//     is a private in-memory database. A connection that cannot write (SQLite
-//     opened the file read-only because it was not writable, or a statement
-//     failed with a read-only, I/O or cannot-open error) is closed after its
-//     use instead of pooled, so writes succeed again as soon as a storage
-//     fault clears, without a restart.
+//     is a private in-memory database. Needs database/sqlite imported; that
+//     package's documentation tells what it does when the file cannot be
+//     written, and how its errors name their cause.
 //   - "postgres://…", "postgresql://…" or a key=value DSN ("host=… dbname=…")
-//     is PostgreSQL through pgx.
+//     is PostgreSQL through pgx. Needs database/postgres imported.
 //
-// It fails with [ErrBadDSN] for anything else, and with the driver's error,
-// wrapped, when the database cannot be reached.
+// It fails with [ErrBadDSN] for anything else, with [ErrNotLinked] when the
+// engine's package is not imported, and with the engine's error, which
+// names the cause, when the database cannot be opened.
 func Open(dsn string, opts ...Option) (*gorm.DB, error) {
-	engine, dialector, err := dialectorFor(dsn)
+	engine, err := engineOf(dsn)
 	if err != nil {
 		return nil, err
+	}
+	open := dialect.Lookup(string(engine))
+	if open == nil {
+		return nil, notLinkedError{engine}
 	}
 	cfg := &gorm.Config{
 		Logger: NewLogger(nil),
@@ -75,23 +98,7 @@ func Open(dsn string, opts ...Option) (*gorm.DB, error) {
 	for _, opt := range opts {
 		opt(cfg)
 	}
-	pool := sqlitePool(dialector) // nil but for an SQLite file (sqlite_pool.go)
-	db, err := gorm.Open(dialector, cfg)
-	if err != nil {
-		if pool != nil {
-			pool.Close()
-		}
-		return nil, fmt.Errorf("database: open %s: %w", engine, err)
-	}
-	if engine == SQLite && isMemory(dsn) {
-		// Every connection to ":memory:" is a database of its own: keep one.
-		sqlDB, err := db.DB()
-		if err != nil {
-			return nil, fmt.Errorf("database: open sqlite: %w", err)
-		}
-		sqlDB.SetMaxOpenConns(1)
-	}
-	return db, nil
+	return open(dsn, cfg)
 }
 
 // EngineOf tells which engine db runs on.
@@ -102,49 +109,27 @@ func EngineOf(db *gorm.DB) Engine {
 	return SQLite
 }
 
-func dialectorFor(dsn string) (Engine, gorm.Dialector, error) {
+// engineOf tells the engine a DSN names.
+func engineOf(dsn string) (Engine, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		path := strings.TrimPrefix(dsn, "sqlite:")
-		if path == "" {
-			return "", nil, ErrBadDSN
+		if dsn == "sqlite:" {
+			return "", ErrBadDSN
 		}
-		return SQLite, sqlite.Open(sqliteDSN(path)), nil
+		return SQLite, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"),
 		strings.Contains(dsn, "host=") || strings.Contains(dsn, "dbname="):
-		return Postgres, postgres.Open(dsn), nil
+		return Postgres, nil
 	}
-	return "", nil, ErrBadDSN
+	return "", ErrBadDSN
 }
 
-func isMemory(dsn string) bool { return strings.TrimPrefix(dsn, "sqlite:") == ":memory:" }
+// notLinkedError is Open's error for an engine whose package is not
+// imported.
+type notLinkedError struct{ engine Engine }
 
-// sqliteDSN adds the pragmas ginjwt relies on to a file path, keeping any
-// query the caller wrote.
-func sqliteDSN(path string) string {
-	if path == ":memory:" {
-		return "file::memory:?_pragma=foreign_keys(1)"
-	}
-	file, query, _ := strings.Cut(path, "?")
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		q = url.Values{}
-	}
-	has := func(pragma string) bool {
-		for _, p := range q["_pragma"] {
-			if strings.HasPrefix(p, pragma) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
-		if name, _, _ := strings.Cut(p, "("); !has(name) {
-			q.Add("_pragma", p)
-		}
-	}
-	if q.Get("_txlock") == "" {
-		q.Set("_txlock", "immediate")
-	}
-	return "file:" + file + "?" + q.Encode()
+func (e notLinkedError) Error() string {
+	return fmt.Sprintf("database: %s is not linked into this program: import _ %q", e.engine, e.engine.pkg())
 }
+
+func (notLinkedError) Is(target error) bool { return target == ErrNotLinked }

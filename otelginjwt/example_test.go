@@ -15,6 +15,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/database"
+	_ "github.com/ginjwt/ginjwt/database/sqlite" // links SQLite into database.Open
 	"github.com/ginjwt/ginjwt/otelginjwt"
 	"github.com/ginjwt/ginjwt/users"
 )

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/database"
+	_ "github.com/ginjwt/ginjwt/database/sqlite"
 	"github.com/ginjwt/ginjwt/otelginjwt"
 	"github.com/ginjwt/ginjwt/users"
 )

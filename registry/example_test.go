@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt/database"
+	_ "github.com/ginjwt/ginjwt/database/sqlite" // links SQLite into database.Open
 	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
 )

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ginjwt/ginjwt/database"
+	_ "github.com/ginjwt/ginjwt/database/sqlite" // links SQLite into database.Open
 	"github.com/ginjwt/ginjwt/users"
 )
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/database"
+	_ "github.com/ginjwt/ginjwt/database/postgres" // -db postgres://…
+	_ "github.com/ginjwt/ginjwt/database/sqlite"   // -db sqlite:PATH (the default)
 	"github.com/ginjwt/ginjwt/examples/internal/demo"
 )
 

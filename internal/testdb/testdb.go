@@ -22,6 +22,8 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/ginjwt/ginjwt/database"
+	_ "github.com/ginjwt/ginjwt/database/postgres" // also the registry's LISTEN/NOTIFY listener
+	_ "github.com/ginjwt/ginjwt/database/sqlite"
 )
 
 // DefaultPostgresDSN is used when GINJWT_TEST_POSTGRES_DSN is unset.

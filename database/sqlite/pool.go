@@ -1,4 +1,4 @@
-package database
+package sqlite
 
 import (
 	"context"
@@ -13,8 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/glebarez/sqlite"
-	"gorm.io/gorm"
+	gsqlite "github.com/glebarez/sqlite"
 )
 
 // SQLite's primary result codes that leave a connection unable to write
@@ -26,31 +25,21 @@ const (
 	sqliteCantOpen = 14
 )
 
-// sqlitePool gives an SQLite file's dialector a pool of connections that do
-// not outlive a storage fault, and returns it; it returns nil (and leaves
-// the dialector alone) for PostgreSQL, an in-memory database, or a DSN that
-// asks for a read-only database (mode=ro, immutable=1).
+// The pool: a connection that cannot write when it is opened serves the
+// request that opened it (reads work; writes fail, and are answered 503)
+// and is then closed instead of pooled; so is a connection on which a
+// statement failed with a read-only, I/O or cannot-open error. Every pooled
+// connection could write when it was last used, and the first write after
+// a storage fault clears succeeds.
 //
 // Why: when SQLite cannot open the file (or its -wal) for writing — the file
 // or its directory made read-only, a read-only mount — it opens it
 // read-only, silently. Every write on that connection then fails with
 // SQLITE_READONLY, also once the file is writable again, and database/sql
 // keeps the connection in its pool for as long as it is used: the server
-// stays broken until it restarts. So a connection that cannot begin a write
-// transaction when it is opened serves the request that opened it (reads
-// work; writes fail, and are answered 503) and is then closed instead of
-// pooled; so is a connection on which a statement failed with a read-only,
-// I/O or cannot-open error. Every pooled connection could write when it was
-// last used, and the first write after the fault clears succeeds.
-func sqlitePool(dialector gorm.Dialector) *sql.DB {
-	d, ok := dialector.(*sqlite.Dialector)
-	if !ok || d.Conn != nil || !writableDSN(d.DSN) {
-		return nil
-	}
-	pool := sql.OpenDB(&sqliteConnector{dsn: d.DSN, driver: sqliteDriver()})
-	d.Conn = pool
-	return pool
-}
+// would stay broken until it restarts. The pool serves SQLite files opened
+// to write; an in-memory database, or a DSN that asks for a read-only
+// database (mode=ro, immutable=1), gets the driver's own.
 
 // writableDSN reports whether an SQLite DSN names a file opened to write.
 func writableDSN(dsn string) bool {
@@ -62,9 +51,9 @@ func writableDSN(dsn string) bool {
 	return q.Get("mode") != "ro" && q.Get("mode") != "memory" && q.Get("immutable") != "1"
 }
 
-// sqliteDriver is the driver glebarez/sqlite registers.
+// sqliteDriver is the driver github.com/glebarez/sqlite registers.
 var sqliteDriver = sync.OnceValue(func() driver.Driver {
-	db, err := sql.Open(sqlite.DriverName, "")
+	db, err := sql.Open(gsqlite.DriverName, "")
 	if err != nil {
 		panic("database: the SQLite driver is not registered: " + err.Error())
 	}
@@ -72,15 +61,16 @@ var sqliteDriver = sync.OnceValue(func() driver.Driver {
 	return db.Driver()
 })
 
-type sqliteConnector struct {
-	dsn    string
+// connector opens the pool's connections to one file.
+type connector struct {
+	dsn    string // the driver's DSN
 	driver driver.Driver
 }
 
-func (c *sqliteConnector) Driver() driver.Driver { return c.driver }
+func (c *connector) Driver() driver.Driver { return c.driver }
 
 // Connect opens a connection and probes whether it can write.
-func (c *sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
+func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	raw, err := c.driver.Open(c.dsn)
 	if err != nil {
 		return nil, err

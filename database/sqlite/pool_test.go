@@ -1,4 +1,4 @@
-package database
+package sqlite
 
 import (
 	"context"
@@ -6,29 +6,23 @@ import (
 	"testing"
 
 	"gorm.io/gorm/logger"
+
+	"github.com/ginjwt/ginjwt/database"
 )
 
 func TestWritableDSN(t *testing.T) {
 	cases := map[string]bool{
-		sqliteDSN("app.db"):                        true,
-		sqliteDSN("/var/lib/app.db?cache=private"): true,
-		sqliteDSN(":memory:"):                      false,
-		sqliteDSN("app.db?mode=ro"):                false,
-		sqliteDSN("app.db?immutable=1"):            false,
-		sqliteDSN("app.db?mode=memory"):            false,
+		driverDSN("app.db"):                        true,
+		driverDSN("/var/lib/app.db?cache=private"): true,
+		driverDSN(":memory:"):                      false,
+		driverDSN("app.db?mode=ro"):                false,
+		driverDSN("app.db?immutable=1"):            false,
+		driverDSN("app.db?mode=memory"):            false,
 	}
 	for dsn, want := range cases {
 		if got := writableDSN(dsn); got != want {
 			t.Errorf("writableDSN(%q) = %v, want %v", dsn, got, want)
 		}
-	}
-	_, d, _ := dialectorFor("sqlite::memory:")
-	if sqlitePool(d) != nil {
-		t.Error("an in-memory database got the probing pool: closing a connection would lose it")
-	}
-	_, d, _ = dialectorFor("host=127.0.0.1 dbname=x")
-	if sqlitePool(d) != nil {
-		t.Error("PostgreSQL got the SQLite pool")
 	}
 }
 
@@ -36,7 +30,7 @@ func TestWritableDSN(t *testing.T) {
 // write — also a connection opened while another one holds the write lock —
 // and leaves the caller's busy timeout as it was.
 func TestSQLitePoolKeepsWritableConnections(t *testing.T) {
-	db, err := Open("sqlite:"+filepath.Join(t.TempDir(), "p.db?_pragma=busy_timeout(1234)"), WithLogger(logger.Discard))
+	db, err := database.Open("sqlite:"+filepath.Join(t.TempDir(), "p.db?_pragma=busy_timeout(1234)"), database.WithLogger(logger.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}

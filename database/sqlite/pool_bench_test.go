@@ -1,12 +1,14 @@
-package database
+package sqlite
 
 import (
 	"database/sql"
 	"path/filepath"
 	"testing"
 
-	"github.com/glebarez/sqlite"
+	gsqlite "github.com/glebarez/sqlite"
 	"gorm.io/gorm/logger"
+
+	"github.com/ginjwt/ginjwt/database"
 )
 
 // BenchmarkSQLiteNewConnection: the cost of opening a connection (a query
@@ -14,7 +16,7 @@ import (
 // (driver).
 func BenchmarkSQLiteNewConnection(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "b.db")
-	db, err := Open("sqlite:"+path, WithLogger(logger.Discard))
+	db, err := database.Open("sqlite:"+path, database.WithLogger(logger.Discard))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -23,7 +25,7 @@ func BenchmarkSQLiteNewConnection(b *testing.B) {
 	if err := db.Exec("CREATE TABLE n (v INTEGER)").Error; err != nil {
 		b.Fatal(err)
 	}
-	plain, err := sql.Open(sqlite.DriverName, sqliteDSN(path))
+	plain, err := sql.Open(gsqlite.DriverName, driverDSN(path))
 	if err != nil {
 		b.Fatal(err)
 	}
