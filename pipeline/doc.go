@@ -10,7 +10,8 @@
 // background sees exactly what the request saw. A [Step] is a function of
 // the event; the default steps are the token registry's RegisterPairs and
 // ConnectUser, and the device registry's ConnectInterlocutor. An
-// application adds its own, or replaces the list.
+// application adds its own, or replaces the list; package
+// pipeline/steptest is the conformance suite a step runs in its tests.
 //
 // # Synchronous or in the background
 //

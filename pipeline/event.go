@@ -107,4 +107,13 @@ func (e *Event) clone() Event {
 // after it for this event; the error is logged and reported, and the
 // request that issued the tokens is not failed by it when the pipeline runs
 // in the background.
+//
+// A Runner may run a step more than once for one event (retries, the
+// journal's replays, two instances replaying at once, in any order), so a
+// step must be idempotent. It must neither change the event, which the
+// steps after it and the journal share, nor keep it after it returns. When
+// ctx ends under it, it returns an error matching ctx.Err() and leaves no
+// half-written work (within Options.Wrap's transaction, none that
+// outlives the attempt). Package pipeline/steptest checks a step for all
+// of this.
 type Step func(ctx context.Context, e *Event) error
