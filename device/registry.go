@@ -64,9 +64,14 @@ func (d *Registry) now() time.Time { return d.opts.Clock().UTC().Truncate(time.M
 // them. On a login (pipeline.Obtained) from an interlocutor its user has
 // not used before, it calls Options.OnNewDevice. Tokens must be recorded
 // first (registry.RegisterPairs runs before it in the default pipeline).
-// Its method value is a [pipeline.Step]; it is idempotent.
+// It writes in the registration transaction of ctx (registry's InTx), or in
+// one of its own, so a failure leaves nothing half-written. Its method
+// value is a [pipeline.Step]; it is idempotent.
 func (d *Registry) ConnectInterlocutor(ctx context.Context, e *pipeline.Event) error {
 	db := d.tokens.Conn(ctx)
+	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); !inTx {
+		return d.tokens.InTx(ctx, func(ctx context.Context) error { return d.ConnectInterlocutor(ctx, e) })
+	}
 	i := &Interlocutor{Agent: Parse(e.UserAgent)}
 	var n *InterlocutorNetwork
 	if e.ClientIP != "" {

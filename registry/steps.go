@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,22 +15,24 @@ import (
 // RegisterPairs is the pipeline step that records the event's tokens with
 // their parent links, in the registration transaction of ctx (see InTx) or
 // one of its own. It is idempotent: a token already recorded (by an earlier
-// step, a retry, or the refresh that rotated it) is left as it is. Its
-// method value is a [pipeline.Step].
+// step, a retry, or the refresh that rotated it) is left as it is. When ctx
+// ends under it, its error matches ctx's error. Its method value is a
+// [pipeline.Step].
 func (r *Registry) RegisterPairs(ctx context.Context, e *pipeline.Event) error {
 	if inTx(ctx) {
 		_, err := register(r.Conn(ctx), e.Pairs, r.now())
-		return err
+		return stepError(ctx, err)
 	}
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return stepError(ctx, r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		_, err := register(tx, e.Pairs, r.now())
 		return err
-	})
+	}))
 }
 
 // ConnectUser is the pipeline step that connects the event's tokens to the
 // event's user. Events without a user are left alone. Tokens must be
 // recorded first (RegisterPairs runs before it in the default pipeline).
+// It is idempotent; when ctx ends under it, its error matches ctx's error.
 func (r *Registry) ConnectUser(ctx context.Context, e *pipeline.Event) error {
 	if e.UserID == "" {
 		return nil
@@ -43,10 +46,28 @@ func (r *Registry) ConnectUser(ctx context.Context, e *pipeline.Event) error {
 	err := r.Conn(ctx).Exec(`INSERT INTO ginjwt_token_users (token_id, user_id, created_at)
 		SELECT id, ?, ? FROM ginjwt_tokens WHERE jti IN ? ON CONFLICT (token_id, user_id) DO NOTHING`,
 		e.UserID, r.now(), jtis).Error
+	if err == nil {
+		// The SQLite driver skips a statement whose context ends as it
+		// starts and reports success (glebarez/go-sqlite's exec): whether
+		// it ran is unknown, so say the context ended (a replay is safe).
+		err = ctx.Err()
+	}
 	if err != nil {
-		return fmt.Errorf("registry: connect user: %w", err)
+		return stepError(ctx, fmt.Errorf("registry: connect user: %w", err))
 	}
 	return nil
+}
+
+// stepError returns err, made to match ctx's error too when ctx has ended:
+// a statement cut short by a cancellation fails with the driver's words
+// ("bad connection", "interrupted", "transaction has already been
+// committed or rolled back", an i/o timeout), and the Runner and the
+// request must still see that the context ended, not a database fault.
+func stepError(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, ctx.Err())
 }
 
 // register records the tokens of pairs, each after its parent whatever the

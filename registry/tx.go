@@ -24,6 +24,7 @@ type txState struct {
 // their connections land together, with one commit instead of one per step.
 // The pipeline.Options.Wrap of ginjwt's default pipeline is this method.
 // Functions registered with AfterCommit run once the transaction commits.
+// When ctx ends under it, its error also matches ctx's error.
 func (r *Registry) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	st := &txState{}
 	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -31,7 +32,7 @@ func (r *Registry) InTx(ctx context.Context, fn func(ctx context.Context) error)
 		return fn(context.WithValue(ctx, txKey{}, st))
 	})
 	if err != nil {
-		return err
+		return stepError(ctx, err)
 	}
 	for _, f := range st.after {
 		f()
