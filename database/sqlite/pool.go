@@ -64,6 +64,7 @@ var sqliteDriver = sync.OnceValue(func() driver.Driver {
 // connector opens the pool's connections to one file.
 type connector struct {
 	dsn    string // the driver's DSN
+	file   string // the file's path, for the errors
 	driver driver.Driver
 }
 
@@ -73,14 +74,14 @@ func (c *connector) Driver() driver.Driver { return c.driver }
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	raw, err := c.driver.Open(c.dsn)
 	if err != nil {
-		return nil, err
+		return nil, explainOpen(c.file, err)
 	}
 	conn, ok := raw.(sqliteDriverConn)
 	if !ok {
 		raw.Close()
 		return nil, fmt.Errorf("database: the SQLite driver's connection (%T) lacks the context methods", raw)
 	}
-	w := &sqliteConn{conn: conn}
+	w := &sqliteConn{conn: conn, file: c.file}
 	writable, err := canWrite(ctx, conn)
 	if err != nil {
 		conn.Close()
@@ -168,14 +169,18 @@ type sqliteDriverConn interface {
 // sqliteConn is a connection that leaves the pool when it cannot write.
 type sqliteConn struct {
 	conn  sqliteDriverConn
+	file  string
 	unfit atomic.Bool // cannot write, or failed as only a storage fault makes it
 }
 
 // check marks the connection unfit when err says its storage failed, and
-// returns err.
+// returns err, naming the cause when the file cannot be written.
 func (c *sqliteConn) check(err error) error {
 	switch sqliteCode(err) {
-	case sqliteReadOnly, sqliteIOErr, sqliteCantOpen:
+	case sqliteReadOnly, sqliteCantOpen:
+		c.unfit.Store(true)
+		return explainWrite(c.file, err)
+	case sqliteIOErr:
 		c.unfit.Store(true)
 	}
 	return err

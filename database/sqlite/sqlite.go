@@ -30,6 +30,22 @@
 // failed with a read-only, I/O or cannot-open error, is closed after its
 // use instead of pooled, so writes succeed again as soon as the fault
 // clears, without a restart.
+//
+// # Errors
+//
+// The driver's own words for a file it cannot open are often wrong ("out of
+// memory" for a missing directory). When opening fails, or a write fails
+// because the file cannot be written, the error names the cause the file
+// system gives:
+//
+//	database: open SQLite database "/srv/x/app.db": directory /srv/x does not exist
+//	database: open SQLite database "/srv/app.db": permission denied: cannot create files in directory /srv
+//	database: open SQLite database "/srv/notes.txt": the file is not an SQLite database
+//	database: SQLite database "/srv/app.db" cannot be written: directory /srv is on a read-only file system (attempt to write a readonly database (8))
+//
+// These errors wrap the driver's (so internal classifications of SQLite's
+// result codes still apply) and, where the cause is one, [fs.ErrNotExist]
+// or [fs.ErrPermission].
 package sqlite
 
 import (
@@ -53,27 +69,40 @@ func open(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
 	d := &gsqlite.Dialector{DSN: driverDSN(path)}
 	var pool *sql.DB
 	if writableDSN(d.DSN) {
-		pool = sql.OpenDB(&connector{dsn: d.DSN, driver: sqliteDriver()})
+		pool = sql.OpenDB(&connector{dsn: d.DSN, file: file, driver: sqliteDriver()})
 		d.Conn = pool
 	}
 	db, err := gorm.Open(d, cfg)
+	if err == nil {
+		err = readHeader(db)
+	}
 	if err != nil {
 		if db != nil {
 			closeDB(db)
 		} else if pool != nil {
 			pool.Close()
 		}
-		return nil, fmt.Errorf("database: open sqlite: %w", err)
+		if file == ":memory:" {
+			return nil, fmt.Errorf("database: open SQLite in-memory database: %w", err)
+		}
+		return nil, explainOpen(file, err)
 	}
 	if file == ":memory:" {
 		// Every connection to ":memory:" is a database of its own: keep one.
 		sqlDB, err := db.DB()
 		if err != nil {
-			return nil, fmt.Errorf("database: open sqlite: %w", err)
+			return nil, fmt.Errorf("database: open SQLite in-memory database: %w", err)
 		}
 		sqlDB.SetMaxOpenConns(1)
 	}
 	return db, nil
+}
+
+// readHeader reads the database's header, so that a file that is not a
+// database fails at Open rather than at the first statement.
+func readHeader(db *gorm.DB) error {
+	var version int64
+	return db.Raw("PRAGMA schema_version").Scan(&version).Error
 }
 
 func closeDB(db *gorm.DB) {
