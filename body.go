@@ -2,7 +2,6 @@ package ginjwt
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginjwt/ginjwt/internal/bodyfields"
 )
 
 // limitBody is the first handler of every auth endpoint: a body declared
@@ -31,9 +32,9 @@ func (a *Auth) limitBody(c *gin.Context) {
 type fields map[string]string
 
 // bodyFields reads the named string fields from a JSON object or a form
-// (application/x-www-form-urlencoded) body. A field that is absent or null
-// is left out of the result; one of another type is ErrBadRequest; an empty
-// body yields no fields.
+// (application/x-www-form-urlencoded) body, strictly (see [bodyfields]). A
+// field that is absent or null is left out of the result; one of another
+// type, or given twice, is ErrBadRequest; an empty body yields no fields.
 func bodyFields(c *gin.Context, names ...string) (fields, error) {
 	r := c.Request
 	if r.Body == nil || r.Body == http.NoBody {
@@ -49,21 +50,20 @@ func bodyFields(c *gin.Context, names ...string) (fields, error) {
 	}
 	switch {
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
-		return jsonFields(r.Body, names)
+		f, err := bodyfields.JSON(r.Body, names...)
+		if err != nil {
+			return nil, fieldsError(err)
+		}
+		return f, nil
 	case mediaType == "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			return nil, bodyError(err, "the form body is malformed")
 		}
-		out := fields{}
-		for _, name := range names {
-			if vs, ok := r.PostForm[name]; ok && len(vs) > 0 {
-				if len(vs) > 1 {
-					return nil, withDetail(ErrBadRequest, name+" is given more than once")
-				}
-				out[name] = vs[0]
-			}
+		f, err := bodyfields.Form(r.PostForm, names...)
+		if err != nil {
+			return nil, fieldsError(err)
 		}
-		return out, nil
+		return f, nil
 	case mediaType == "":
 		// No body at all is fine (a refresh by header or cookie); a body
 		// without a type is not.
@@ -80,86 +80,16 @@ func bodyFields(c *gin.Context, names ...string) (fields, error) {
 	}
 }
 
-// jsonFields reads the named string fields of a JSON object. The object is
-// read member by member, so that no member can hide behind another: a name
-// given twice (any member, exactly as spelled once unescaped) is refused,
-// where decoding into a map would let the last win, and so is a name that
-// differs from a requested one only in case ("Username"), which
-// encoding/json would fold into it elsewhere.
-func jsonFields(body io.Reader, names []string) (fields, error) {
-	dec := json.NewDecoder(body)
-	tok, err := dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return fields{}, nil
-		}
-		return nil, bodyError(err, "the body is not a JSON object")
+// fieldsError maps a refusal of [bodyfields] to ErrBodyTooLarge when the
+// size limit cut the body off, and to ErrBadRequest with its detail
+// otherwise.
+func fieldsError(err error) error {
+	detail := "the body could not be read"
+	var e *bodyfields.Error
+	if errors.As(err, &e) {
+		detail = e.Detail
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, withDetail(ErrBadRequest, "the body is not a JSON object")
-	}
-	out := fields{}
-	seen := map[string]struct{}{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, bodyError(err, "the body is not a JSON object")
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, withDetail(ErrBadRequest, "the body is not a JSON object")
-		}
-		if _, dup := seen[key]; dup {
-			return nil, withDetail(ErrBadRequest, "the body names a member more than once")
-		}
-		seen[key] = struct{}{}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, bodyError(err, "the body is not a JSON object")
-		}
-		name, wanted := requested(key, names)
-		if name == "" {
-			continue
-		}
-		if !wanted {
-			return nil, withDetail(ErrBadRequest, "a member name differs from "+name+" only in case")
-		}
-		if string(raw) == "null" {
-			continue
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, withDetail(ErrBadRequest, name+" must be a string")
-		}
-		out[name] = s
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, bodyError(err, "the body is not a JSON object")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return nil, bodyError(err, "the body has data after the JSON object")
-		}
-		return nil, withDetail(ErrBadRequest, "the body has data after the JSON object")
-	}
-	return out, nil
-}
-
-// requested matches a member name against the requested field names: the
-// name it is, or equals under case folding, and whether it is that name
-// exactly; "" when it is none of them.
-func requested(key string, names []string) (name string, exact bool) {
-	for _, n := range names {
-		if key == n {
-			return n, true
-		}
-	}
-	for _, n := range names {
-		if strings.EqualFold(key, n) {
-			return n, false
-		}
-	}
-	return "", false
+	return bodyError(err, detail)
 }
 
 // bodyError turns a read error into ErrBodyTooLarge when the size limit cut
