@@ -6,7 +6,8 @@
 // # Getting started
 //
 // Mount checks the configuration once, installs the authentication
-// middleware and registers the endpoints under /auth:
+// middleware and registers the endpoints under /auth (with the database
+// package and its SQLite engine imported: _ "github.com/ginjwt/ginjwt/database/sqlite"):
 //
 //	db, _ := database.Open("sqlite:app.db")
 //	_ = ginjwt.Migrate(ctx, db)
