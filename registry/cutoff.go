@@ -89,6 +89,16 @@ func (r *Registry) CutOffUser(ctx context.Context, userID string) error {
 // applies the cut-off to this instance's view and must run after tx
 // commits.
 func (r *Registry) CutOffInTx(ctx context.Context, tx *gorm.DB, userID string, at time.Time) (afterCommit func(), err error) {
+	v, err := r.cutOffInTx(ctx, tx, userID, at)
+	if err != nil {
+		return nil, err
+	}
+	return v.apply, nil
+}
+
+// cutOffInTx writes the cut-off in tx and returns the revocation, to be
+// applied once tx has committed.
+func (r *Registry) cutOffInTx(ctx context.Context, tx *gorm.DB, userID string, at time.Time) (*revocation, error) {
 	v := r.begin(tx.WithContext(ctx), r.now())
 	if err := v.user(userID, dbTime(at)); err != nil {
 		return nil, err
@@ -96,7 +106,7 @@ func (r *Registry) CutOffInTx(ctx context.Context, tx *gorm.DB, userID string, a
 	if err := v.write(); err != nil {
 		return nil, err
 	}
-	return v.apply, nil
+	return v, nil
 }
 
 // RevokedInDB is [Registry.Revoked] that also asks the database: the

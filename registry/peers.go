@@ -72,12 +72,8 @@ func (p *peers) cutOff(ctx context.Context, tx *gorm.DB, userID string, at time.
 	if len(list) == 0 {
 		return nil, nil
 	}
-	first := list[0]
-	v := first.begin(tx.WithContext(ctx), first.now())
-	if err := v.user(userID, dbTime(at)); err != nil {
-		return nil, err
-	}
-	if err := v.write(); err != nil {
+	v, err := list[0].cutOffInTx(ctx, tx, userID, at)
+	if err != nil {
 		return nil, err
 	}
 	return func() {
