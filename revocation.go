@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ginjwt/ginjwt/device"
+	"github.com/ginjwt/ginjwt/internal/dbkey"
 	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
@@ -21,8 +22,8 @@ func (a *Auth) startRegistry() error {
 	// The registry sets the cut-off of every users.Store on its database
 	// when it starts (users.SetDatabaseCutOff); a Store on another
 	// database would change passwords without cutting tokens off.
-	if s, ok := a.users.(*users.Store); ok && s.DB().Config != cfg.DB.Config {
-		return errors.New("ginjwt: Config.Users: a users.Store on another *gorm.DB than Config.DB would not cut tokens off when a password changes; build it with users.NewStore(cfg.DB)")
+	if s, ok := a.users.(*users.Store); ok && dbkey.Of(s.DB()) != dbkey.Of(cfg.DB) {
+		return errors.New("ginjwt: Config.Users: a users.Store on another database than Config.DB would not cut tokens off when a password changes; build it with users.NewStore(cfg.DB)")
 	}
 	lifetime := max(cfg.RefreshTTL, cfg.AccessTTL)
 	if cfg.Sliding {

@@ -268,7 +268,9 @@ func TestEveryStoreCutsOff(t *testing.T) {
 		b := newHarness(t, db, nil)
 		u := a.user("alice")
 		p := a.login("alice")
-		own := users.NewStore(db, users.WithHasher(fastHasher()))
+		// Built on a handle derived from Config.DB, as an application's
+		// request-scoped code would.
+		own := users.NewStore(db.WithContext(t.Context()), users.WithHasher(fastHasher()))
 		if err := own.SetPassword(t.Context(), u.ID, "another-password"); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/ginjwt/ginjwt/internal/dbkey"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -25,19 +26,20 @@ type peers struct {
 
 var peersByDB = struct {
 	sync.Mutex
-	m map[*gorm.Config]*peers
-}{m: map[*gorm.Config]*peers{}}
+	m map[any]*peers // by dbkey
+}{m: map[any]*peers{}}
 
 // join adds r to the peers of its database, setting their cut-off when r
 // is the first.
 func (r *Registry) join() {
 	peersByDB.Lock()
 	defer peersByDB.Unlock()
-	p := peersByDB.m[r.db.Config]
+	key := dbkey.Of(r.db)
+	p := peersByDB.m[key]
 	if p == nil {
 		p = &peers{}
 		p.remove = users.SetDatabaseCutOff(r.db, p.cutOff)
-		peersByDB.m[r.db.Config] = p
+		peersByDB.m[key] = p
 	}
 	p.mu.Lock()
 	p.list = append(p.list, r)
@@ -49,7 +51,8 @@ func (r *Registry) join() {
 func (r *Registry) leave() {
 	peersByDB.Lock()
 	defer peersByDB.Unlock()
-	p := peersByDB.m[r.db.Config]
+	key := dbkey.Of(r.db)
+	p := peersByDB.m[key]
 	if p == nil {
 		return
 	}
@@ -59,7 +62,7 @@ func (r *Registry) leave() {
 	p.mu.Unlock()
 	if empty {
 		p.remove()
-		delete(peersByDB.m, r.db.Config)
+		delete(peersByDB.m, key)
 	}
 }
 

@@ -5,14 +5,15 @@ import (
 	"sync"
 
 	"gorm.io/gorm"
+
+	"github.com/ginjwt/ginjwt/internal/dbkey"
 )
 
-// databaseCutOffs holds the cut-off of each database, by the *gorm.Config
-// that every session of one gorm.Open shares.
+// databaseCutOffs holds the cut-off of each database, by its dbkey.
 var databaseCutOffs = struct {
 	sync.Mutex
-	m map[*gorm.Config]CutOffHook
-}{m: map[*gorm.Config]CutOffHook{}}
+	m map[any]CutOffHook
+}{m: map[any]CutOffHook{}}
 
 // SetDatabaseCutOff makes h the cut-off of db: every Store on db (the same
 // *gorm.DB, or one derived from it by WithContext, Session or a
@@ -24,7 +25,7 @@ var databaseCutOffs = struct {
 // process refuses the user's older tokens; an application sets nothing.
 // A second h on the same db replaces the first.
 func SetDatabaseCutOff(db *gorm.DB, h CutOffHook) (remove func()) {
-	key := db.Config
+	key := dbkey.Of(db)
 	databaseCutOffs.Lock()
 	defer databaseCutOffs.Unlock()
 	databaseCutOffs.m[key] = h
@@ -42,7 +43,7 @@ func SetDatabaseCutOff(db *gorm.DB, h CutOffHook) (remove func()) {
 // s's own.
 func (s *Store) cutOffHooksNow() []CutOffHook {
 	databaseCutOffs.Lock()
-	h := databaseCutOffs.m[s.db.Config]
+	h := databaseCutOffs.m[dbkey.Of(s.db)]
 	databaseCutOffs.Unlock()
 	s.hooksMu.Lock()
 	defer s.hooksMu.Unlock()
