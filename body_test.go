@@ -1,10 +1,15 @@
 package ginjwt
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -88,4 +93,86 @@ func TestJSONBodyLimitWithManyMembers(t *testing.T) {
 	w := httptest.NewRecorder()
 	h.engine.ServeHTTP(w, r)
 	wantError(t, w, http.StatusRequestEntityTooLarge, "body_too_large")
+}
+
+// TestOversizedBodyIs413WhateverItsType: a body over MaxBodyBytes is 413
+// body_too_large on every endpoint that reads one, whatever Content-Type it
+// claims (none, a malformed one, one ginjwt does not read, JSON that is
+// refused at its first member) and whether its length is declared or it is
+// chunked; the same bodies within the limit are 400 bad_request. Sent
+// through a real server with a real client, so chunked means chunked on
+// the wire.
+func TestOversizedBodyIs413WhateverItsType(t *testing.T) {
+	t.Parallel()
+	const limit = 1 << 10
+	h := newHarness(t, nil, func(c *Config) { c.MaxBodyBytes = limit })
+	h.user("alice")
+	access := h.login("alice").Access
+	var sawChunked sync.Map // path+content type → the server saw a chunked body
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked" {
+			sawChunked.Store(r.URL.Path+" "+r.Header.Get("Content-Type"), true)
+		}
+		h.engine.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	send := func(t *testing.T, path, contentType string, body []byte, chunked bool) (int, ErrorBody) {
+		t.Helper()
+		r, err := http.NewRequest(http.MethodPost, srv.URL+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if chunked {
+			// A reader of unknown length: net/http sends it chunked.
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body)))
+			r.ContentLength = -1
+		}
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		r.Header.Set("Authorization", "Bearer "+access)
+		resp, err := srv.Client().Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if _, ok := sawChunked.LoadAndDelete(path + " " + contentType); ok != chunked {
+			t.Fatalf("sent chunked: %v, want %v", ok, chunked)
+		}
+		var e ErrorBody
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e
+	}
+	types := map[string]func(n int) []byte{
+		"text/plain":          func(n int) []byte { return bytes.Repeat([]byte("a"), n) },
+		"application/xml":     func(n int) []byte { return append([]byte("<a>"), bytes.Repeat([]byte("b"), n-3)...) },
+		"":                    func(n int) []byte { return bytes.Repeat([]byte("x"), n) },
+		"text/plain; charset": func(n int) []byte { return bytes.Repeat([]byte("y"), n) }, // malformed
+		"application/json":    func(n int) []byte { return append([]byte(`{"token":5,"x":"`), bytes.Repeat([]byte("z"), n-16)...) },
+		"application/x-www-form-urlencoded": func(n int) []byte {
+			return append([]byte("token=%zz&x="), bytes.Repeat([]byte("w"), n-12)...) // malformed escape first
+		},
+	}
+	paths := []string{"/auth/token", "/auth/token/refresh", "/auth/token/verify", "/auth/token/logout", "/auth/token/expire"}
+	for ct, body := range types {
+		for _, path := range paths {
+			for _, chunked := range []bool{false, true} {
+				name := fmt.Sprintf("%s %q chunked=%v", path, ct, chunked)
+				t.Run(name, func(t *testing.T) {
+					if code, e := send(t, path, ct, body(limit+1), chunked); code != 413 || e.Error != "body_too_large" {
+						t.Fatalf("%d bytes: %d %q, want 413 body_too_large", limit+1, code, e.Error)
+					}
+					if code, e := send(t, path, ct, body(limit), chunked); code != 400 || e.Error != "bad_request" {
+						t.Fatalf("%d bytes: %d %q, want 400 bad_request", limit, code, e.Error)
+					}
+				})
+			}
+		}
+	}
+	// Far over the limit, chunked: still 413, and the server does not wait
+	// for the rest.
+	if code, e := send(t, "/auth/token", "text/plain", bytes.Repeat([]byte("a"), 1<<20), true); code != 413 || e.Error != "body_too_large" {
+		t.Fatalf("1 MiB chunked: %d %q", code, e.Error)
+	}
 }

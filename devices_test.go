@@ -124,7 +124,7 @@ func TestLastUsedWriteRate(t *testing.T) {
 		}
 		list := sessionsOf(t, h, tokens[0])
 		for _, s := range list {
-			if h.clock.Now().Sub(s.LastUsedAt) > time.Minute {
+			if h.clock.Now().Sub(s.LastUsedAt.Time) > time.Minute {
 				t.Fatalf("session %s last used %v, now %v", s.ID, s.LastUsedAt, h.clock.Now())
 			}
 		}

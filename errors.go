@@ -37,6 +37,9 @@ var (
 	ErrPermissionDenied = errors.New("ginjwt: permission denied")
 	// ErrNotFound: the resource does not exist (or is not the caller's to see).
 	ErrNotFound = errors.New("ginjwt: not found")
+	// ErrMethodNotAllowed: the path is one of ginjwt's endpoints, which does
+	// not serve this method; the answer's Allow header lists those it does.
+	ErrMethodNotAllowed = errors.New("ginjwt: method not allowed")
 	// ErrBodyTooLarge: the request body exceeds Config.MaxBodyBytes.
 	ErrBodyTooLarge = errors.New("ginjwt: request body too large")
 	// ErrTooManyRequests: too many failed logins for this account or client.
@@ -85,6 +88,7 @@ var errorCodes = []errorCode{
 	{ErrCSRFFailed, http.StatusForbidden, "csrf_failed", "the CSRF check failed"},
 	{ErrPermissionDenied, http.StatusForbidden, "permission_denied", "you do not have permission to do this"},
 	{ErrNotFound, http.StatusNotFound, "not_found", "not found"},
+	{ErrMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint does not serve this method"},
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large"},
 	{ErrTooManyRequests, http.StatusTooManyRequests, "too_many_requests", "too many failed attempts; try again later"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "the service is unavailable; try again shortly"},

@@ -18,7 +18,7 @@ import (
 // whatever the token was (RFC 7009 §2.2).
 func wantLoggedOut(t *testing.T, w *httptest.ResponseRecorder) {
 	t.Helper()
-	if w.Code != http.StatusOK || w.Body.String() != `{"detail":"logged out"}` {
+	if w.Code != http.StatusOK || w.Body.String() != `{"result":"logged_out","message":"logged out","detail":"logged out"}` {
 		t.Fatalf("want 200 logged out, got %d %s", w.Code, w.Body)
 	}
 }

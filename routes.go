@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,6 +15,9 @@ import (
 
 // RegisterRoutes registers the endpoints on r under Config.Prefix. Mount
 // calls it; call it yourself only when you install the middleware yourself.
+// On a *gin.Engine it also installs [Auth.Unmatched], so that requests
+// under the prefix that match no route are answered in JSON (404, or 405
+// with Allow).
 //
 //	POST   {prefix}/token           obtain a pair from {"username", "password"}
 //	POST   {prefix}/token/refresh   new access token from a refresh token
@@ -36,6 +38,7 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	}
 	g := r.Group(a.cfg.Prefix, a.limitBody)
 	p, h := a.cfg.Paths, a.cfg.Handlers
+	var registered []endpoint
 	route := func(method, path string, wrap Handler, builtin gin.HandlerFunc) {
 		if path == "-" {
 			return
@@ -44,7 +47,14 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 			builtin = wrap(builtin)
 		}
 		g.Handle(method, path, builtin)
+		registered = append(registered, endpoint{method, strings.TrimSuffix(g.BasePath(), "/") + path})
 	}
+	defer func() {
+		a.routes.add(g.BasePath(), registered)
+		if e, ok := r.(*gin.Engine); ok {
+			e.Use(a.unmatched)
+		}
+	}()
 	route(http.MethodPost, p.Obtain, h.Obtain, a.obtain)
 	route(http.MethodPost, p.Refresh, h.Refresh, a.refresh)
 	if a.cfg.AllowRefreshUpdate {
@@ -116,7 +126,7 @@ func (a *Auth) obtain(c *gin.Context) {
 			return
 		}
 	}
-	f, err := bodyFields(c, "username", "password")
+	f, err := a.bodyFields(c, "username", "password")
 	if err != nil {
 		AbortWithError(c, err)
 		return
@@ -319,13 +329,13 @@ func (a *Auth) renewRecorded(ctx context.Context, rc *Claims, u *users.User, new
 // verifyBody is the answer of the verify endpoint.
 type verifyBody struct {
 	TokenType TokenType `json:"token_type"`
-	ExpiresAt time.Time `json:"expires_at"`
+	ExpiresAt jsonTime  `json:"expires_at"`
 }
 
 // verify is POST /token/verify: {"token"} → 200 when valid, 401 with the
 // reason when not. Any token type verifies.
 func (a *Auth) verify(c *gin.Context) {
-	f, err := bodyFields(c, "token")
+	f, err := a.bodyFields(c, "token")
 	if err != nil {
 		AbortWithError(c, err)
 		return
@@ -354,7 +364,7 @@ func (a *Auth) verify(c *gin.Context) {
 	}
 	a.events.emit(c.Request.Context(), Event{Kind: TokenValidated, Time: a.now(), UserID: claims.UserID,
 		Username: claims.Username, SessionID: claims.SessionID, Token: claims, Request: a.proxies.facts(c.Request)})
-	c.JSON(http.StatusOK, verifyBody{TokenType: claims.Type, ExpiresAt: claims.ExpiresAt.UTC()})
+	c.JSON(http.StatusOK, verifyBody{TokenType: claims.Type, ExpiresAt: jsonTime{claims.ExpiresAt}})
 }
 
 // verifyRevocation is the registry's answer for the verify endpoint: from
@@ -389,7 +399,7 @@ func (a *Auth) logout(c *gin.Context) {
 		AbortWithError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"detail": "logged out"})
+	c.JSON(http.StatusOK, loggedOut)
 }
 
 // logoutAndClear is DELETE /token/logout in the cookie modes: it ends the
@@ -403,8 +413,11 @@ func (a *Auth) logoutAndClear(c *gin.Context) {
 		return
 	}
 	a.clearCookies(c)
-	c.JSON(http.StatusOK, gin.H{"detail": "logged out"})
+	c.JSON(http.StatusOK, loggedOut)
 }
+
+// loggedOut is the answer of the logout endpoints.
+var loggedOut = ResultBody{Result: ResultLoggedOut, Message: "logged out", Detail: "logged out"}
 
 // jwks is GET /jwks.json: the public keys, for services that verify tokens.
 func (a *Auth) jwks(c *gin.Context) {
@@ -447,5 +460,5 @@ func (a *Auth) writeUser(c *gin.Context, id string) {
 		AbortWithError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, u)
+	c.JSON(http.StatusOK, userViewOf(u))
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,7 +21,7 @@ func (a *Auth) expire(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	f, err := bodyFields(c, "token", "id")
+	f, err := a.bodyFields(c, "token", "id")
 	if err != nil {
 		AbortWithError(c, err)
 		return
@@ -72,7 +71,7 @@ func (a *Auth) expire(c *gin.Context) {
 	}
 	a.events.emit(ctx, Event{Kind: TokenRevoked, Time: a.now(), UserID: owner, SessionID: target.SessionID,
 		Request: a.proxies.facts(c.Request), Reason: registry.ReasonExpired})
-	c.JSON(http.StatusOK, gin.H{"expired": n})
+	c.JSON(http.StatusOK, ResultBody{Result: ResultTokensExpired, Message: "the token and its subtree are revoked", Tokens: &n})
 }
 
 // deviceView is a session's device in GET /sessions.
@@ -101,9 +100,9 @@ type sessionView struct {
 	Current    bool        `json:"current"`
 	Device     *deviceView `json:"device"`
 	IP         string      `json:"ip"`
-	CreatedAt  time.Time   `json:"created_at"`
-	LastUsedAt time.Time   `json:"last_used_at"`
-	ExpiresAt  time.Time   `json:"expires_at"`
+	CreatedAt  jsonTime    `json:"created_at"`
+	LastUsedAt jsonTime    `json:"last_used_at"`
+	ExpiresAt  jsonTime    `json:"expires_at"`
 }
 
 // sessions is GET /sessions: the caller's active sessions, the one the
@@ -137,7 +136,7 @@ func (a *Auth) sessions(c *gin.Context) {
 	for _, s := range list {
 		v := sessionView{
 			ID: s.ID, Current: s.ID == caller.SessionID,
-			CreatedAt: s.CreatedAt.UTC(), LastUsedAt: s.LastUsedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
+			CreatedAt: jsonTime{s.CreatedAt}, LastUsedAt: jsonTime{s.LastUsedAt}, ExpiresAt: jsonTime{s.ExpiresAt},
 		}
 		if d, ok := devices[s.ID]; ok {
 			v.Device, v.IP = deviceViewOf(d), d.IP
@@ -174,7 +173,7 @@ func (a *Auth) revokeSessionByID(c *gin.Context) {
 		AbortWithError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"revoked": sid})
+	c.JSON(http.StatusOK, ResultBody{Result: ResultSessionRevoked, Message: "the session is revoked", Sessions: []string{sid}})
 }
 
 // revokeSessions is DELETE /sessions: log out everywhere. Every token of the
@@ -193,7 +192,7 @@ func (a *Auth) revokeSessions(c *gin.Context) {
 			AbortWithError(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"revoked": "all"})
+		c.JSON(http.StatusOK, ResultBody{Result: ResultLoggedOutEverywhere, Message: "every session is revoked"})
 	case "current":
 		if err := a.flushPending(ctx, caller.UserID); err != nil {
 			AbortWithError(c, err)
@@ -217,7 +216,7 @@ func (a *Auth) revokeSessions(c *gin.Context) {
 			}
 			revoked = append(revoked, s.ID)
 		}
-		c.JSON(http.StatusOK, gin.H{"revoked": revoked})
+		c.JSON(http.StatusOK, ResultBody{Result: ResultSessionsRevoked, Message: "every other session is revoked", Sessions: revoked})
 	default:
 		AbortWithError(c, withDetail(ErrBadRequest, `keep must be "current" or absent`))
 	}

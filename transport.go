@@ -296,7 +296,7 @@ func (a *Auth) refreshField() string {
 // request: the server does not pick one for the client; either comes before
 // the cookie.
 func (a *Auth) refreshToken(c *gin.Context) (token string, fromCookie bool, err error) {
-	f, err := bodyFields(c, a.refreshField())
+	f, err := a.bodyFields(c, a.refreshField())
 	if err != nil {
 		return "", false, err
 	}
@@ -322,18 +322,26 @@ func (a *Auth) refreshToken(c *gin.Context) (token string, fromCookie bool, err 
 }
 
 // pairBody is the JSON answer of a login or refresh in JSON mode.
+// TokenType and ExpiresIn are RFC 6749 §5.1's token_type and expires_in,
+// for OAuth-shaped clients: the Authorization scheme to send the access
+// token with, and its lifetime in whole seconds from now (rounded down).
 type pairBody struct {
-	Access  string `json:"access,omitempty"`
-	Refresh string `json:"refresh,omitempty"`
-	Token   string `json:"token,omitempty"` // sliding
+	Access    string `json:"access,omitempty"`
+	Refresh   string `json:"refresh,omitempty"`
+	Token     string `json:"token,omitempty"` // sliding
+	TokenType string `json:"token_type"`
+	ExpiresIn int64  `json:"expires_in"`
 }
 
 // cookieBody is the JSON answer of a login or refresh in the cookie modes:
 // the tokens are in cookies, never in the body.
+// ExpiresIn is the access token's lifetime in whole seconds from now, as
+// in JSON mode, for clients whose clock is not the server's.
 type cookieBody struct {
-	AccessExpiresAt  time.Time  `json:"access_expires_at"`
-	RefreshExpiresAt *time.Time `json:"refresh_expires_at,omitempty"`
-	CSRFToken        string     `json:"csrf_token,omitempty"`
+	AccessExpiresAt  jsonTime  `json:"access_expires_at"`
+	RefreshExpiresAt *jsonTime `json:"refresh_expires_at,omitempty"`
+	ExpiresIn        int64     `json:"expires_in"`
+	CSRFToken        string    `json:"csrf_token,omitempty"`
 }
 
 // deliver hands the tokens of p to a client of the cookie modes as cookies:
@@ -394,20 +402,20 @@ func (a *Auth) clearCookies(c *gin.Context) {
 // mode in the body; in cookie modes the tokens are in cookies (see deliver)
 // and the body says when they expire.
 func (a *Auth) writePair(c *gin.Context, p *Pair) {
+	expiresIn := max(int64(p.AccessClaims.ExpiresAt.Sub(a.now())/time.Second), 0)
 	switch {
 	case a.cookieMode():
-		body := cookieBody{AccessExpiresAt: p.AccessClaims.ExpiresAt.UTC()}
+		body := cookieBody{AccessExpiresAt: jsonTime{p.AccessClaims.ExpiresAt}, ExpiresIn: expiresIn}
 		if p.RefreshClaims != nil {
-			end := p.RefreshClaims.ExpiresAt.UTC()
-			body.RefreshExpiresAt = &end
+			body.RefreshExpiresAt = jsonTimePtr(&p.RefreshClaims.ExpiresAt)
 		}
 		if a.csrfOn() {
 			body.CSRFToken = a.csrfToken(p.AccessClaims.SessionID)
 		}
 		c.JSON(http.StatusOK, body)
 	case a.cfg.Sliding:
-		c.JSON(http.StatusOK, pairBody{Token: p.Access})
+		c.JSON(http.StatusOK, pairBody{Token: p.Access, TokenType: a.cfg.AuthScheme, ExpiresIn: expiresIn})
 	default:
-		c.JSON(http.StatusOK, pairBody{Access: p.Access, Refresh: p.Refresh})
+		c.JSON(http.StatusOK, pairBody{Access: p.Access, Refresh: p.Refresh, TokenType: a.cfg.AuthScheme, ExpiresIn: expiresIn})
 	}
 }
