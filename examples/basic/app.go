@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -29,6 +30,7 @@ type options struct {
 // app is the example server, ready to serve.
 type app struct {
 	handler http.Handler
+	mode    ginjwt.Mode
 	auth    *ginjwt.Auth
 	db      *gorm.DB
 	keyFrom string // where the signing key came from, for the banner
@@ -43,7 +45,7 @@ func newApp(ctx context.Context, opts options) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{db: db}
+	a := &app{db: db, mode: mode}
 	if err := ginjwt.Migrate(ctx, db); err != nil {
 		a.close()
 		return nil, err
@@ -105,24 +107,69 @@ func routes(r *gin.Engine) {
 	})
 }
 
-// close drains the registration pipeline, stops the registry's background
-// work and closes the database.
-func (a *app) close() { demo.Close(a.auth, a.db) }
+// close drains the registration pipeline (registrations still queued are
+// written, not dropped), stops the registry's background work and closes
+// the database.
+func (a *app) close() {
+	if a.auth != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.auth.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "closing ginjwt:", err)
+		}
+	}
+	if sqlDB, err := a.db.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
+}
 
-// banner is what the example prints when it starts.
+// banner is what the example prints when it starts: how to create a user,
+// then a walk-through for the mode it runs in, commands to paste in order
+// (tokens travel in shell variables, never copied by hand).
 func (a *app) banner(opts options) string {
 	base := "http://" + opts.addr
-	return fmt.Sprintf(`ginjwt example listening on %[1]s
+	return fmt.Sprintf(`ginjwt example listening on %[1]s (%[4]s mode)
   database:    %[2]s
   signing key: %[3]s
 
 Create a user (in another terminal):
   echo 'correct horse battery staple' | go run ./cmd/ginjwt user create -db %[2]s -username alice -perms perm1 -password-stdin
 
-Log in and call the API:
-  curl -s -X POST %[1]s/auth/token -H 'Content-Type: application/json' \
-       -d '{"username":"alice","password":"correct horse battery staple"}'
-  curl -s %[1]s/api/hello -H "Authorization: Bearer $ACCESS"
+%[5]s
+`, base, opts.db, a.keyFrom, a.mode, walkthrough(base, a.mode, demo.Loopback(opts.addr)))
+}
 
-`, base, opts.db, a.keyFrom)
+// walkthrough is the curl session of the banner for mode. In JSON mode the
+// tokens come back in the body (jq picks them out); in the cookie modes a
+// cookie jar carries them, and unsafe requests send the csrftoken cookie's
+// value back as X-CSRF-Token.
+func walkthrough(base string, mode ginjwt.Mode, insecure bool) string {
+	login := `'{"username":"alice","password":"correct horse battery staple"}'`
+	if mode == ginjwt.JSON {
+		return fmt.Sprintf(`Log in, call the API, refresh, log out (curl and jq):
+  BASE=%[1]s
+  LOGIN=$(curl -s -X POST $BASE/auth/token -H 'Content-Type: application/json' -d %[2]s)
+  ACCESS=$(echo "$LOGIN" | jq -r .access); REFRESH=$(echo "$LOGIN" | jq -r .refresh)
+  curl -s $BASE/api/hello -H "Authorization: Bearer $ACCESS"
+  curl -s $BASE/auth/sessions -H "Authorization: Bearer $ACCESS"
+  PAIR=$(curl -s -X POST $BASE/auth/token/refresh -H 'Content-Type: application/json' -d "{\"refresh\":\"$REFRESH\"}")
+  ACCESS=$(echo "$PAIR" | jq -r .access); REFRESH=$(echo "$PAIR" | jq -r --arg old "$REFRESH" '.refresh // $old')
+  curl -s -X POST $BASE/auth/token/logout -H "Authorization: Bearer $REFRESH"
+  curl -s $BASE/api/hello -H "Authorization: Bearer $ACCESS"
+`, base, login)
+	}
+	csrf := "__Host-csrftoken"
+	if insecure {
+		csrf = "csrftoken"
+	}
+	return fmt.Sprintf(`Log in, call the API, refresh, log out (curl; the tokens stay in the cookie jar):
+  BASE=%[1]s; JAR=$(mktemp)
+  curl -s -c $JAR -X POST $BASE/auth/token -H 'Content-Type: application/json' -d %[2]s
+  CSRF=$(awk '$6 == "%[3]s" {print $7}' $JAR)
+  curl -s -b $JAR $BASE/api/hello
+  curl -s -b $JAR -X POST $BASE/api/echo -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' -d '{"ping":1}'
+  curl -s -b $JAR -c $JAR -X POST $BASE/auth/token/refresh -H "X-CSRF-Token: $CSRF"
+  curl -s -b $JAR -c $JAR -X DELETE $BASE/auth/token/logout -H "X-CSRF-Token: $CSRF"
+  curl -s -b $JAR $BASE/api/hello
+`, base, login, csrf)
 }

@@ -11,12 +11,13 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/ginjwt/ginjwt/examples/internal/demo"
+	"time"
 )
 
 func main() {
@@ -32,6 +33,10 @@ func main() {
 	}
 }
 
+// serve runs the example until SIGINT (Ctrl-C) or SIGTERM (docker stop,
+// systemd, Kubernetes), then shuts down in order: stop accepting requests
+// and finish those in flight, then close ginjwt — which registers what its
+// queue still holds — and only then the database.
 func serve(opts options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -40,6 +45,26 @@ func serve(opts options) error {
 	if err != nil {
 		return err
 	}
-	defer app.close()
-	return demo.Serve(ctx, opts.addr, app.handler, app.banner(opts))
+	defer app.close() // auth.Close, then the database: runs after Shutdown below
+
+	srv := &http.Server{
+		Addr:              opts.addr,
+		Handler:           app.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Print(app.banner(opts))
+	select {
+	case err := <-errc:
+		return err // could not listen
+	case <-ctx.Done():
+	}
+	fmt.Println("\nshutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -389,6 +390,86 @@ func TestCookieModes(t *testing.T) {
 			}
 			code, body = call("GET", "/api/hello", "", false)
 			want(t, "hello after logout", code, body, 401, "token_missing")
+		})
+	}
+}
+
+// TestBannerWalkthrough pastes the walk-through the example prints, in each
+// mode, into bash, as a reader would (curl and jq on the PATH): every step
+// must work with the tokens carried by shell variables or the cookie jar,
+// ending logged out.
+func TestBannerWalkthrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs binaries")
+	}
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is needed: %v", tool, err)
+			}
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	cli := build(t, dir, "./cmd/ginjwt")
+	example := build(t, dir, "./examples/basic")
+	for _, tc := range []struct {
+		mode, lastError string
+	}{
+		{"json", "token_revoked"},
+		// curl may keep a cleared cookie in its jar: revoked or missing.
+		{"cookie", "token_(revoked|missing)"},
+		{"two-cookie", "token_(revoked|missing)"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			s := start(t, example, dir, "-mode", tc.mode)
+			banner := s.out.String()
+			var create string
+			var steps []string
+			lines := strings.Split(banner, "\n")
+			for i, line := range lines {
+				if strings.Contains(line, "user create") {
+					create = strings.Replace(strings.TrimSpace(line), "go run ./cmd/ginjwt", cli, 1)
+				}
+				if strings.HasPrefix(line, "Log in") {
+					for _, step := range lines[i+1:] {
+						if !strings.HasPrefix(step, "  ") {
+							break
+						}
+						steps = append(steps, strings.TrimPrefix(step, "  "))
+					}
+				}
+			}
+			if create == "" || len(steps) < 5 {
+				t.Fatalf("no walk-through in the banner:\n%s", banner)
+			}
+			if tc.mode != "json" && strings.Contains(banner, "Bearer") {
+				t.Fatalf("the %s banner tells the reader to send a Bearer token:\n%s", tc.mode, banner)
+			}
+			// The user may exist from an earlier mode: create it once.
+			if tc.mode == "json" {
+				steps = append([]string{create}, steps...)
+			}
+			script := "set -eo pipefail\n" + strings.Join(steps, "\necho\n") + "\necho\n"
+			cmd := exec.Command("bash", "-c", script)
+			cmd.Dir = "../.."
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("the walk-through failed: %v\n%s\n--- script:\n%s", err, out, script)
+			}
+			outs := strings.Split(strings.TrimSpace(string(out)), "\n")
+			wants := []string{`{"user":"alice"}`, `"result":"logged_out"`, `"current":true`}
+			if tc.mode != "json" {
+				wants = []string{`{"user":"alice"}`, `"result":"logged_out"`, `"expires_in":`, `{"ping":1}`}
+			}
+			for _, want := range wants {
+				if !strings.Contains(string(out), want) {
+					t.Fatalf("the walk-through's output lacks %s:\n%s", want, out)
+				}
+			}
+			if last := outs[len(outs)-1]; !regexp.MustCompile(`"error":"` + tc.lastError + `"`).MatchString(last) {
+				t.Fatalf("after logout: %s, want %s\n%s", last, tc.lastError, out)
+			}
 		})
 	}
 }
