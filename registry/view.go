@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -12,9 +13,9 @@ import (
 // Authentication asks it, never the database.
 type view struct {
 	mu       sync.RWMutex
-	tokens   map[string]time.Time // jti → until
-	sessions map[string]time.Time // sid → until
-	users    map[string]cutOff    // user ID → the latest cut-off
+	tokens   idSet             // revoked jtis
+	sessions idSet             // revoked sids
+	users    map[string]cutOff // user ID → the latest cut-off
 
 	// lastID is the highest log ID read from the database; gaps are lower
 	// IDs not seen yet (a transaction that took its ID earlier may commit
@@ -33,8 +34,8 @@ type cutOff struct {
 
 func newView() *view {
 	return &view{
-		tokens:   map[string]time.Time{},
-		sessions: map[string]time.Time{},
+		tokens:   newIDSet(),
+		sessions: newIDSet(),
 		users:    map[string]cutOff{},
 		gaps:     map[int64]time.Time{},
 	}
@@ -44,10 +45,10 @@ func newView() *view {
 func (v *view) revoked(t *pipeline.Token) (Kind, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	if _, ok := v.tokens[t.ID]; ok {
+	if v.tokens.has(t.ID) {
 		return KindToken, true
 	}
-	if _, ok := v.sessions[t.SessionID]; ok {
+	if v.sessions.has(t.SessionID) {
 		return KindSession, true
 	}
 	if c, ok := v.users[t.UserID]; ok && (t.Generation < c.gen || t.IssuedAt.Before(c.at)) {
@@ -67,9 +68,9 @@ func (v *view) apply(rows []Revocation, now time.Time) {
 		}
 		switch r.Kind {
 		case KindToken:
-			v.tokens[r.Subject] = later(v.tokens[r.Subject], r.Until)
+			v.tokens.add(r.Subject, r.Until)
 		case KindSession:
-			v.sessions[r.Subject] = later(v.sessions[r.Subject], r.Until)
+			v.sessions.add(r.Subject, r.Until)
 		case KindUser:
 			c := v.users[r.Subject]
 			if r.Generation == 0 && r.At.After(c.at) {
@@ -133,16 +134,8 @@ func (v *view) last() int64 {
 func (v *view) prune(now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for k, until := range v.tokens {
-		if !now.Before(until) {
-			delete(v.tokens, k)
-		}
-	}
-	for k, until := range v.sessions {
-		if !now.Before(until) {
-			delete(v.sessions, k)
-		}
-	}
+	v.tokens.prune(now)
+	v.sessions.prune(now)
 	for k, c := range v.users {
 		if !now.Before(c.until) {
 			delete(v.users, k)
@@ -154,7 +147,7 @@ func (v *view) prune(now time.Time) {
 func (v *view) size() int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return len(v.tokens) + len(v.sessions) + len(v.users)
+	return v.tokens.len() + v.sessions.len() + len(v.users)
 }
 
 func later(a, b time.Time) time.Time {
@@ -168,6 +161,60 @@ func later(a, b time.Time) time.Time {
 func (v *view) sessionRevoked(sid string) bool {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	_, ok := v.sessions[sid]
-	return ok
+	return v.sessions.has(sid)
 }
+
+// idSet is a set of revoked IDs, each with the time it stops mattering.
+// IDs ginjwt issued are held by their 16 bytes (see key), ~40 bytes an
+// entry with nothing for the collector to scan; any other ID by a copy of
+// its string.
+type idSet struct {
+	keys  map[key]int64    // → until, microseconds since the Unix epoch
+	other map[string]int64 // → until, microseconds since the Unix epoch
+}
+
+func newIDSet() idSet { return idSet{keys: map[key]int64{}, other: map[string]int64{}} }
+
+func (s *idSet) has(id string) bool {
+	if len(s.keys)+len(s.other) == 0 {
+		return false
+	}
+	if k, ok := parseKey(id); ok {
+		_, found := s.keys[k]
+		return found
+	}
+	_, found := s.other[id]
+	return found
+}
+
+// add keeps id until until, or until the later time it is kept already.
+func (s *idSet) add(id string, until time.Time) {
+	// Rounded up: the entry never ends before until.
+	u := until.Add(time.Microsecond - 1).UnixMicro()
+	if k, ok := parseKey(id); ok {
+		s.keys[k] = max(s.keys[k], u)
+		return
+	}
+	if old, ok := s.other[id]; ok {
+		s.other[id] = max(old, u)
+		return
+	}
+	s.other[strings.Clone(id)] = u
+}
+
+// prune forgets the IDs whose time has come at now.
+func (s *idSet) prune(now time.Time) {
+	n := now.UnixMicro() // now < until ⇔ ⌊now⌋ < until, until being whole µs
+	for k, until := range s.keys {
+		if n >= until {
+			delete(s.keys, k)
+		}
+	}
+	for id, until := range s.other {
+		if n >= until {
+			delete(s.other, id)
+		}
+	}
+}
+
+func (s *idSet) len() int { return len(s.keys) + len(s.other) }
