@@ -22,20 +22,27 @@
 // # Endpoints
 //
 // POST /auth/token trades {"username", "password"} (JSON or a form) for
-// {"access", "refresh"}. POST /auth/token/refresh trades a refresh token
-// ({"refresh"} or Authorization: Bearer) for a new access token.
+// {"access", "refresh", "token_type", "expires_in"}. POST
+// /auth/token/refresh trades a refresh token ({"refresh"} or
+// Authorization: Bearer) for a new access token.
 // POST /auth/token/verify answers 200 for a valid {"token"} and 401 with the
 // reason otherwise. POST /auth/token/logout ends the session of the refresh
 // token presented. GET /auth/jwks.json publishes the public keys, and
 // GET /auth/users/me the caller's own user. Every path can be moved or left
 // out ([Paths]) and every handler wrapped or replaced ([Handlers]).
+// Answers that report an action done are a [ResultBody]; every time in an
+// answer is RFC 3339 UTC to the second; [OpenAPI] returns the OpenAPI 3.1
+// document of the endpoints.
 //
 // # Errors
 //
 // Every error answer is a JSON [ErrorBody] with a stable code: bad_request,
 // invalid_credentials, token_missing, token_invalid, token_expired,
 // token_not_yet_valid, token_revoked, token_type_invalid, csrf_failed,
-// permission_denied, not_found, body_too_large, too_many_requests. Each code
+// permission_denied, not_found, method_not_allowed, body_too_large,
+// too_many_requests, unavailable. A path under the prefix that is no
+// endpoint is not_found, a wrong method method_not_allowed with Allow
+// ([Auth.Unmatched]); paths outside it stay the application's. Each code
 // has a sentinel error ([ErrTokenExpired], …) that errors.Is recognises, and
 // [StatusOf] maps an error to its status and code.
 //
