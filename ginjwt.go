@@ -68,6 +68,14 @@ type Config struct {
 	// Audience, when set, is written as aud into every token, and tokens
 	// whose aud names none of these are refused.
 	Audience []string
+	// RefuseLegacyTyp refuses tokens whose header says typ "JWT", as every
+	// token ginjwt issued did before access tokens were typed at+jwt and
+	// refresh tokens refresh+jwt. Default false: such tokens are accepted
+	// until they expire, their token_type claim saying what they are, so an
+	// upgrade (or a rolling deploy, while old instances still issue them)
+	// logs nobody out. Set it once the longest refresh lifetime has passed
+	// since the last instance was upgraded.
+	RefuseLegacyTyp bool
 
 	// Mode is where tokens travel: JSON (default) in bodies and the
 	// Authorization header; OneCookie or TwoCookies in cookies, with CSRF

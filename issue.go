@@ -51,12 +51,14 @@ func (a *Auth) newClaims(typ TokenType, sid string, now time.Time, ttl time.Dura
 	if sid == "" {
 		sid = id
 	}
-	// The claims hold exactly what the token will say: iat to the
-	// millisecond, nbf and exp to the second.
+	// The claims hold exactly what the token will say: whole seconds,
+	// rounded down, so exp is never later than configured (see
+	// toNumericDate). issued keeps the instant for the registry.
 	return &Claims{
 		ID: id, SessionID: sid, Type: typ,
-		IssuedAt: now.Truncate(time.Millisecond), NotBefore: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second),
+		IssuedAt: now.Truncate(time.Second), NotBefore: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second),
 		Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
+		issued: now,
 	}
 }
 
@@ -198,8 +200,9 @@ func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh 
 func (a *Auth) reissue(ctx context.Context, rc *Claims, child pipeline.Token, u *users.User) (*Pair, error) {
 	c := &Claims{
 		ID: child.ID, SessionID: child.SessionID, Type: RefreshToken,
-		IssuedAt: child.IssuedAt, NotBefore: child.IssuedAt.Truncate(time.Second), ExpiresAt: child.ExpiresAt,
+		IssuedAt: child.IssuedAt.Truncate(time.Second), NotBefore: child.IssuedAt.Truncate(time.Second), ExpiresAt: child.ExpiresAt,
 		Generation: child.Generation, Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
+		issued: child.IssuedAt,
 	}
 	if err := a.userClaims(ctx, rc, u, c); err != nil {
 		return nil, err
@@ -237,7 +240,7 @@ func (a *Auth) Login(c *gin.Context, u *users.User) (*Pair, error) {
 		return nil, err
 	}
 	facts := a.proxies.facts(c.Request)
-	e := Event{Time: pair.AccessClaims.IssuedAt, UserID: u.ID, Username: u.Username, SessionID: pair.AccessClaims.SessionID, Pairs: pair.pairs(nil), Request: facts}
+	e := Event{Time: pair.AccessClaims.issuedAt(), UserID: u.ID, Username: u.Username, SessionID: pair.AccessClaims.SessionID, Pairs: pair.pairs(nil), Request: facts}
 	if err := a.tokensIssued(ctx, TokenObtained, e); err != nil {
 		return nil, err
 	}

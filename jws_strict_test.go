@@ -23,12 +23,15 @@ func TestJWSHeaderNamesAreExact(t *testing.T) {
 		header string
 		ok     bool
 	}{
-		{`{"alg":"HS256","kid":"` + kid + `"}`, true},
-		{`{"kid":"` + kid + `","typ":"JWT","alg":"HS256"}`, true},
-		{` { "alg" : "HS256" ,` + "\n\t" + `"kid" : "` + kid + `" } `, true},
-		{`{"\u0061lg":"HS256","kid":"` + kid + `"}`, true}, // "alg", escaped
-		{`{"alg":"HS256","kid":"` + kid + `","x5u":null,"ext":{"a":[1,{"b":2}],"A":true}}`, true},
-		{`{"alg":"HS256"}`, true}, // no kid: the current key
+		{`{"alg":"HS256","kid":"` + kid + `","typ":"at+jwt"}`, true},
+		{`{"kid":"` + kid + `","typ":"JWT","alg":"HS256"}`, true}, // as ginjwt wrote them before typing
+		{` { "alg" : "HS256" ,` + "\n\t" + `"kid" : "` + kid + `" , "typ":"at+jwt"} `, true},
+		{`{"\u0061lg":"HS256","kid":"` + kid + `","\u0074yp":"at\u002bjwt"}`, true}, // "alg", "typ", "+" escaped
+		{`{"alg":"HS256","kid":"` + kid + `","typ":"at+jwt","x5u":null,"ext":{"a":[1,{"b":2}],"A":true}}`, true},
+		{`{"alg":"HS256","typ":"at+jwt"}`, true},       // no kid: the current key
+		{`{"alg":"HS256","kid":"` + kid + `"}`, false}, // no typ
+		{`{"alg":"HS256","kid":"` + kid + `","typ":"at+jwt","TYP":"at+jwt"}`, false},
+		{`{"alg":"HS256","kid":"` + kid + `","typ":"at+jwt","typ":"at+jwt"}`, false},
 		{`{"ALG":"HS256","kid":"` + kid + `"}`, false},
 		{`{"Alg":"HS256","KID":"` + kid + `"}`, false},
 		{`{"alg":"HS256","alg":"HS256","kid":"` + kid + `"}`, false},
@@ -119,7 +122,7 @@ func TestDecodeSeesWhatTheMiddlewareSees(t *testing.T) {
 		`{` + base + `,"user_id":"alice","Tenant":"t","sub":"alice"}`,
 		`{"user_id":"alice",` + base + `,"perms":null,"username":null}`,
 	} {
-		c, err := a.parse(forge(t, a, map[string]string{"alg": "HS256"}, payload))
+		c, err := a.parse(forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, payload))
 		if err != nil {
 			t.Fatalf("%s: %v", payload, err)
 		}
@@ -137,7 +140,7 @@ func TestDecodeSeesWhatTheMiddlewareSees(t *testing.T) {
 		}
 	}
 	for name, payload := range ambiguousPayloads(clk) {
-		if _, err := a.parse(forge(t, a, map[string]string{"alg": "HS256"}, payload)); !errors.Is(err, ErrTokenInvalid) {
+		if _, err := a.parse(forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, payload)); !errors.Is(err, ErrTokenInvalid) {
 			t.Errorf("%s: %v, want ErrTokenInvalid", name, err)
 		}
 	}

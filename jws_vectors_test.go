@@ -231,7 +231,7 @@ func TestWycheproofJWS(t *testing.T) {
 				count(alg, "refused: key not for signatures")
 				continue
 			}
-			payload, _, err := ks.verifyJWS(tc.JWS)
+			payload, _, _, err := ks.verifyJWS(tc.JWS)
 			switch {
 			case importErr != nil:
 				if err == nil {
@@ -343,7 +343,7 @@ func TestRFC7520JWSExamples(t *testing.T) {
 						t.Fatal(err)
 					}
 					for _, s := range []string{string(out), compacted.String()} {
-						if _, _, err := ks.verifyJWS(s); !errors.Is(err, ErrTokenInvalid) {
+						if _, _, _, err := ks.verifyJWS(s); !errors.Is(err, ErrTokenInvalid) {
 							t.Errorf("%s serialization: %v, want ErrTokenInvalid", form, err)
 						}
 					}
@@ -359,7 +359,7 @@ func TestRFC7520JWSExamples(t *testing.T) {
 			if err := json.Unmarshal(rawCompact, &compact); err != nil {
 				t.Fatal(err)
 			}
-			payload, _, err := ks.verifyJWS(compact)
+			payload, _, _, err := ks.verifyJWS(compact)
 			var signing struct {
 				SigInput string `json:"sig-input"`
 				Sig      string `json:"sig"`
@@ -375,7 +375,7 @@ func TestRFC7520JWSExamples(t *testing.T) {
 				}
 				// With the content put back it is an ordinary JWS, and
 				// verifies: the refusal is for the detachment.
-				if got, _, err := ks.verifyJWS(signing.SigInput + "." + signing.Sig); err != nil || string(got) != ex.Input.Payload {
+				if got, _, _, err := ks.verifyJWS(signing.SigInput + "." + signing.Sig); err != nil || string(got) != ex.Input.Payload {
 					t.Fatalf("reattached: %q, %v", got, err)
 				}
 				t.Logf("%s: detached content refused, reattached verifies", ex.Title)
@@ -394,7 +394,7 @@ func TestRFC7520JWSExamples(t *testing.T) {
 				// One flipped bit anywhere in the signature is refused.
 				sig := b64bytes(signing.Sig)
 				sig[len(sig)/2] ^= 1
-				if _, _, err := ks.verifyJWS(signing.SigInput + "." + base64.RawURLEncoding.EncodeToString(sig)); !errors.Is(err, ErrTokenInvalid) {
+				if _, _, _, err := ks.verifyJWS(signing.SigInput + "." + base64.RawURLEncoding.EncodeToString(sig)); !errors.Is(err, ErrTokenInvalid) {
 					t.Fatalf("modified signature: %v, want ErrTokenInvalid", err)
 				}
 				t.Logf("%s: %s verifies", ex.Title, algs[0])

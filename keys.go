@@ -23,6 +23,8 @@ import (
 	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ginjwt/ginjwt/internal/jose"
 )
 
 // algorithms are the signing algorithms ginjwt accepts, in the order they
@@ -65,9 +67,11 @@ type signingKey struct {
 	secret []byte
 	priv   crypto.Signer
 	pub    crypto.PublicKey
-	// header is the base64url header segment of every token this key signs;
-	// a token whose first segment equals it needs no header decoding.
-	header string
+	// headers are the base64url header segments of the tokens this key
+	// signs, by their typ (headers[typAccess], headers[typRefresh]), and
+	// the one it signed before tokens were typed apart (headers[typLegacy]);
+	// a token whose first segment equals one needs no header decoding.
+	headers [typCount]string
 	// macs pools HMAC states, for HS* keys.
 	macs *sync.Pool
 }
@@ -161,15 +165,17 @@ func newSigningKey(k Key) (*signingKey, error) {
 	if sk.id == "" {
 		sk.id = deriveKeyID(sk)
 	}
-	header, err := json.Marshal(struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-		Typ string `json:"typ"`
-	}{sk.alg, sk.id, "JWT"})
-	if err != nil {
-		return nil, err
+	for typ, name := range map[tokenTyp]string{typAccess: jose.TypAccess, typRefresh: jose.TypRefresh, typLegacy: jose.TypLegacy} {
+		header, err := json.Marshal(struct {
+			Alg string `json:"alg"`
+			Kid string `json:"kid"`
+			Typ string `json:"typ"`
+		}{sk.alg, sk.id, name})
+		if err != nil {
+			return nil, err
+		}
+		sk.headers[typ] = base64.RawURLEncoding.EncodeToString(header)
 	}
-	sk.header = base64.RawURLEncoding.EncodeToString(header)
 	return sk, nil
 }
 
@@ -289,7 +295,14 @@ func publicJWK(pub crypto.PublicKey) JWK {
 type keySet struct {
 	current  *signingKey            // signs new tokens
 	byID     map[string]*signingKey // every key, by kid
-	byHeader map[string]*signingKey // every key, by its header segment
+	byHeader map[string]keyHeader   // every key, by its header segments
+}
+
+// keyHeader is what a header segment a key writes says: the key, and the
+// token's typ.
+type keyHeader struct {
+	key *signingKey
+	typ tokenTyp
 }
 
 func newKeySet(keys []*signingKey) (*keySet, error) {
@@ -299,13 +312,17 @@ func newKeySet(keys []*signingKey) (*keySet, error) {
 	if !keys[0].canSign() {
 		return nil, fmt.Errorf("the first key (%q) signs new tokens and needs a Secret or a Private key", keys[0].id)
 	}
-	ks := &keySet{current: keys[0], byID: map[string]*signingKey{}, byHeader: map[string]*signingKey{}}
+	ks := &keySet{current: keys[0], byID: map[string]*signingKey{}, byHeader: map[string]keyHeader{}}
 	for _, k := range keys {
 		if _, dup := ks.byID[k.id]; dup {
 			return nil, fmt.Errorf("two keys have the ID %q", k.id)
 		}
 		ks.byID[k.id] = k
-		ks.byHeader[k.header] = k
+		for typ, h := range k.headers {
+			if h != "" {
+				ks.byHeader[h] = keyHeader{k, tokenTyp(typ)}
+			}
+		}
 	}
 	return ks, nil
 }

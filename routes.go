@@ -266,7 +266,7 @@ func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
 		AbortWithError(c, err)
 		return
 	}
-	e := Event{Time: pair.AccessClaims.IssuedAt, UserID: rc.UserID, Username: pair.AccessClaims.Username,
+	e := Event{Time: pair.AccessClaims.issuedAt(), UserID: rc.UserID, Username: pair.AccessClaims.Username,
 		SessionID: rc.SessionID, Token: rc, Pairs: pair.pairs(rc), Request: facts}
 	if err := a.tokensIssued(ctx, kind, e); err != nil {
 		AbortWithError(c, err)

@@ -69,6 +69,12 @@ type Claims struct {
 	Extra map[string]any
 
 	raw []byte // the decoded payload of a parsed token
+	// issued is when this process issued the token, to the microsecond or
+	// better (IssuedAt is that time in whole seconds, as iat says): the
+	// registry records it, so the ordering of a session's tokens and the
+	// reuse grace window keep their sub-second precision. Zero on parsed
+	// claims.
+	issued time.Time
 }
 
 // HasPerms reports whether the token grants every one of perms. A superuser's
@@ -101,11 +107,20 @@ func (c *Claims) Expired(now time.Time) bool { return !now.Before(c.ExpiresAt) }
 // expires, for the registry, when it can no longer be renewed: until then a
 // revocation of it must hold.
 func (c *Claims) pipelineToken() pipeline.Token {
-	t := pipeline.Token{ID: c.ID, Type: string(c.Type), SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt, Generation: c.Generation}
+	t := pipeline.Token{ID: c.ID, Type: string(c.Type), SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.issuedAt(), ExpiresAt: c.ExpiresAt, Generation: c.Generation}
 	if c.RefreshExpiresAt.After(t.ExpiresAt) {
 		t.ExpiresAt = c.RefreshExpiresAt
 	}
 	return t
+}
+
+// issuedAt is when the token was issued, as precisely as known: the
+// instant this process issued it, or iat for a parsed token.
+func (c *Claims) issuedAt() time.Time {
+	if !c.issued.IsZero() {
+		return c.issued
+	}
+	return c.IssuedAt
 }
 
 // maxGeneration is the largest gen claim: float64 holds integers exactly
@@ -116,18 +131,17 @@ const maxGeneration = 1 << 53
 // conversions cannot overflow.
 const maxNumericDate = 253402300799
 
+// toNumericDate writes t as a NumericDate in whole seconds, rounded down:
+// RFC 7519 §2 allows fractions, but verifiers that compare iat with the
+// current second (PyJWT, jose's maxTokenAge) refuse a token whose iat is
+// a fraction of a second ahead of it, and an exp rounded down is never
+// later than configured. The result is an integer below 2^53, which
+// encoding/json writes without a fraction or an exponent.
 func toNumericDate(t time.Time) float64 {
 	if t.IsZero() {
 		return 0
 	}
 	return float64(t.Unix())
-}
-
-// toIssuedAt writes iat to the millisecond, so a user's cut-off (a password
-// change, "log out everywhere") can tell tokens issued just before it from
-// those issued just after.
-func toIssuedAt(t time.Time) float64 {
-	return float64(t.UnixMilli()) / 1000
 }
 
 // fromNumericDate reads a NumericDate to the microsecond: float64 cannot
@@ -147,7 +161,7 @@ func fromNumericDate(f float64) (time.Time, bool) {
 func (c *Claims) marshal() ([]byte, error) {
 	w := jose.Payload{
 		JTI: c.ID, SID: c.SessionID, Type: string(c.Type),
-		IAT: toIssuedAt(c.IssuedAt), EXP: toNumericDate(c.ExpiresAt), NBF: toNumericDate(c.NotBefore),
+		IAT: toNumericDate(c.IssuedAt), EXP: toNumericDate(c.ExpiresAt), NBF: toNumericDate(c.NotBefore),
 		RefreshEXP: toNumericDate(c.RefreshExpiresAt), Gen: float64(c.Generation),
 		ISS: c.Issuer, SUB: c.Subject, AUD: jose.Audience(c.Audience),
 		UserID: c.UserID, Username: c.Username, Perms: c.Perms, Staff: c.Staff, Superuser: c.Superuser,
@@ -227,9 +241,10 @@ func (a *Auth) signClaims(c *Claims) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	header := k.headers[typOf(c.Type)]
 	var sb strings.Builder
-	sb.Grow(len(k.header) + 2 + b64.EncodedLen(len(payload)) + 700)
-	sb.WriteString(k.header)
+	sb.Grow(len(header) + 2 + b64.EncodedLen(len(payload)) + 700)
+	sb.WriteString(header)
 	sb.WriteByte('.')
 	enc := base64.NewEncoder(base64.RawURLEncoding, &sb)
 	_, _ = enc.Write(payload)
@@ -245,52 +260,107 @@ func (a *Auth) signClaims(c *Claims) (string, error) {
 	return sb.String(), nil
 }
 
-// keyFor returns the key a token's header segment names. The header must
-// name a key of the set and that key's own algorithm; "crit" is refused
-// since ginjwt understands no extension. The header segment of a key's own
-// tokens is recognised by its bytes; any other is decoded strictly (see
-// jose.DecodeHeader: exact, unique member names).
-func (ks *keySet) keyFor(segment string) (*signingKey, error) {
-	if k := ks.byHeader[segment]; k != nil {
-		return k, nil
+// tokenTyp is what a token's typ header says the token is.
+type tokenTyp uint8
+
+const (
+	typNone    tokenTyp = iota // no typ, or one ginjwt never writes
+	typAccess                  // at+jwt: an access or a sliding token
+	typRefresh                 // refresh+jwt: a refresh token
+	typLegacy                  // JWT: issued before tokens were typed; token_type decides
+	typCount
+)
+
+// typOf is the typ ginjwt writes in tokens of type t. A sliding token
+// authenticates requests, so it is an access token to any other verifier
+// (RFC 9068); its token_type tells ginjwt that it may also be renewed.
+func typOf(t TokenType) tokenTyp {
+	if t == RefreshToken {
+		return typRefresh
+	}
+	return typAccess
+}
+
+// parseTyp classifies the value of a typ header (see jose.SameType: case
+// and an "application/" prefix do not matter).
+func parseTyp(typ string) tokenTyp {
+	switch {
+	case jose.SameType(typ, jose.TypAccess):
+		return typAccess
+	case jose.SameType(typ, jose.TypRefresh):
+		return typRefresh
+	case jose.SameType(typ, jose.TypLegacy):
+		return typLegacy
+	}
+	return typNone
+}
+
+// checkTyp refuses a token whose typ header does not say what its
+// token_type claim says (explicit typing, RFC 8725 §3.11): the signature
+// covers both, and a token whose two halves disagree was not made by
+// ginjwt. A token without typ, or with one ginjwt never writes, is no
+// ginjwt token either. Tokens typed JWT were issued before typing and are
+// accepted for what their claim says, unless Config.RefuseLegacyTyp.
+func (a *Auth) checkTyp(typ tokenTyp, t TokenType) error {
+	switch typ {
+	case typNone:
+		return withDetail(ErrTokenInvalid, "the header's typ is not at+jwt or refresh+jwt")
+	case typLegacy:
+		if a.cfg.RefuseLegacyTyp {
+			return withDetail(ErrTokenInvalid, "tokens typed JWT are no longer accepted")
+		}
+		return nil
+	}
+	if typ != typOf(t) {
+		return withDetail(ErrTokenTypeInvalid, fmt.Sprintf("the header's typ does not fit a %s token", t))
+	}
+	return nil
+}
+
+// keyFor returns the key a token's header segment names, and what its typ
+// says. The header must name a key of the set and that key's own
+// algorithm; "crit" is refused since ginjwt understands no extension. The
+// header segments of a key's own tokens are recognised by their bytes; any
+// other is decoded strictly (see jose.DecodeHeader: exact, unique member
+// names). The typ is only classified here: the claims layer checks it.
+func (ks *keySet) keyFor(segment string) (*signingKey, tokenTyp, error) {
+	if h, ok := ks.byHeader[segment]; ok {
+		return h.key, h.typ, nil
 	}
 	if len(segment) > 1024 {
-		return nil, withDetail(ErrTokenInvalid, "the header is too long")
+		return nil, typNone, withDetail(ErrTokenInvalid, "the header is too long")
 	}
 	raw, err := b64.DecodeString(segment)
 	if err != nil {
-		return nil, withDetail(ErrTokenInvalid, "the header is not base64url")
+		return nil, typNone, withDetail(ErrTokenInvalid, "the header is not base64url")
 	}
 	var h jose.Header
 	if err := jose.DecodeHeader(raw, &h); err != nil {
 		if errors.Is(err, jose.ErrAmbiguous) {
-			return nil, withDetail(ErrTokenInvalid, "the header gives a parameter twice")
+			return nil, typNone, withDetail(ErrTokenInvalid, "the header gives a parameter twice")
 		}
-		return nil, withDetail(ErrTokenInvalid, "the header is not a JSON object of string alg, kid and typ")
+		return nil, typNone, withDetail(ErrTokenInvalid, "the header is not a JSON object of string alg, kid and typ")
 	}
 	if h.Crit != nil {
-		return nil, withDetail(ErrTokenInvalid, "the header has critical extensions ginjwt does not support")
-	}
-	if h.Typ != "" && !strings.EqualFold(h.Typ, "JWT") {
-		return nil, withDetail(ErrTokenInvalid, "the header's typ is not JWT")
+		return nil, typNone, withDetail(ErrTokenInvalid, "the header has critical extensions ginjwt does not support")
 	}
 	if h.Alg == "" {
-		return nil, withDetail(ErrTokenInvalid, "the header has no alg")
+		return nil, typNone, withDetail(ErrTokenInvalid, "the header has no alg")
 	}
 	if strings.EqualFold(h.Alg, "none") {
-		return nil, withDetail(ErrTokenInvalid, "unsigned tokens are not accepted")
+		return nil, typNone, withDetail(ErrTokenInvalid, "unsigned tokens are not accepted")
 	}
 	k := ks.current
 	if h.Kid != "" {
 		k = ks.byID[h.Kid]
 	}
 	if k == nil {
-		return nil, withDetail(ErrTokenInvalid, "the token names an unknown key")
+		return nil, typNone, withDetail(ErrTokenInvalid, "the token names an unknown key")
 	}
 	if h.Alg != k.alg {
-		return nil, withDetail(ErrTokenInvalid, "the token's algorithm is not its key's")
+		return nil, typNone, withDetail(ErrTokenInvalid, "the token's algorithm is not its key's")
 	}
-	return k, nil
+	return k, parseTyp(h.Typ), nil
 }
 
 // parse verifies token's signature and decodes its claims, at the time of
@@ -311,7 +381,7 @@ func (a *Auth) parseKey(token string, now time.Time) (*Claims, *signingKey, erro
 	if token == "" {
 		return nil, nil, ErrTokenMissing
 	}
-	payload, k, err := a.keys.Load().verifyJWS(token)
+	payload, k, typ, err := a.keys.Load().verifyJWS(token)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -319,55 +389,58 @@ func (a *Auth) parseKey(token string, now time.Time) (*Claims, *signingKey, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := a.checkClaims(c, now); err != nil {
-		if errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenNotYetValid) {
-			return c, k, err
-		}
+	err = a.checkClaims(c, now)
+	timeOnly := errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenNotYetValid)
+	if err != nil && !timeOnly {
 		return nil, nil, err
 	}
-	return c, k, nil
+	if terr := a.checkTyp(typ, c.Type); terr != nil {
+		return nil, nil, terr
+	}
+	return c, k, err
 }
 
 // verifyJWS is the signature layer: it checks token, a JWS in compact
-// serialization, against the key set and returns its decoded payload and
-// the key that verified it. It knows nothing of claims: the payload may be
-// anything, including empty. Every refusal is ErrTokenInvalid. The work is
-// bounded by maxTokenLen whatever the input.
-func (ks *keySet) verifyJWS(token string) ([]byte, *signingKey, error) {
+// serialization, against the key set and returns its decoded payload, the
+// key that verified it and what its typ header says. It knows nothing of
+// claims: the payload may be anything, including empty, and the typ any
+// string. Every refusal is ErrTokenInvalid. The work is bounded by
+// maxTokenLen whatever the input.
+func (ks *keySet) verifyJWS(token string) ([]byte, *signingKey, tokenTyp, error) {
 	if len(token) > maxTokenLen {
-		return nil, nil, withDetail(ErrTokenInvalid, "the token is too long")
+		return nil, nil, typNone, withDetail(ErrTokenInvalid, "the token is too long")
 	}
 	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
 		// Go's base64 decoder skips \r and \n (and refuses every other byte
 		// outside the alphabet): refused here, so a token has one spelling.
-		return nil, nil, withDetail(ErrTokenInvalid, "the token has characters outside base64url")
+		return nil, nil, typNone, withDetail(ErrTokenInvalid, "the token has characters outside base64url")
 	}
 	h, rest, ok1 := strings.Cut(token, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
-		return nil, nil, withDetail(ErrTokenInvalid, "a token has three dot-separated parts")
+		return nil, nil, typNone, withDetail(ErrTokenInvalid, "a token has three dot-separated parts")
 	}
-	k, err := ks.keyFor(h)
+	k, typ, err := ks.keyFor(h)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, typNone, err
 	}
 	var sigBuf [512]byte // RSA-4096 signatures are the longest
 	if b64.DecodedLen(len(s)) > len(sigBuf) {
-		return nil, nil, withDetail(ErrTokenInvalid, "the signature is too long")
+		return nil, nil, typNone, withDetail(ErrTokenInvalid, "the signature is too long")
 	}
 	n, err := b64.Decode(sigBuf[:], bytesOf(s))
 	if err != nil {
-		return nil, nil, withDetail(ErrTokenInvalid, "the signature is not base64url")
+		return nil, nil, typNone, withDetail(ErrTokenInvalid, "the signature is not base64url")
 	}
 	if !k.verify(bytesOf(token[:len(h)+1+len(p)]), sigBuf[:n]) {
-		return nil, nil, withDetail(ErrTokenInvalid, "the signature does not verify")
+		return nil, nil, typNone, withDetail(ErrTokenInvalid, "the signature does not verify")
 	}
 	payload := make([]byte, b64.DecodedLen(len(p)))
 	n, err = b64.Decode(payload, bytesOf(p))
 	if err != nil {
-		return nil, nil, withDetail(ErrTokenInvalid, "the payload is not base64url")
+		return nil, nil, typNone, withDetail(ErrTokenInvalid, "the payload is not base64url")
 	}
-	return payload[:n], k, nil
+	return payload[:n], k, typ, nil
 }
 
 // bytesOf views s as bytes without copying, for functions that only read

@@ -96,8 +96,12 @@ func TestEveryAlgorithmSignsAndVerifies(t *testing.T) {
 			}
 			var h jose.Header
 			raw, _ := base64.RawURLEncoding.DecodeString(strings.Split(p.Access, ".")[0])
-			if err := json.Unmarshal(raw, &h); err != nil || h.Alg != alg || h.Kid != a.KeyIDs()[0] || h.Typ != "JWT" {
-				t.Fatalf("header = %s (%v)", raw, err)
+			if err := json.Unmarshal(raw, &h); err != nil || h.Alg != alg || h.Kid != a.KeyIDs()[0] || h.Typ != "at+jwt" {
+				t.Fatalf("access header = %s (%v)", raw, err)
+			}
+			raw, _ = base64.RawURLEncoding.DecodeString(strings.Split(p.Refresh, ".")[0])
+			if err := json.Unmarshal(raw, &h); err != nil || h.Alg != alg || h.Kid != a.KeyIDs()[0] || h.Typ != "refresh+jwt" {
+				t.Fatalf("refresh header = %s (%v)", raw, err)
 			}
 			// golang-jwt, the reference implementation, agrees.
 			_, err = jwt.Parse(p.Access, func(*jwt.Token) (any, error) {
@@ -241,7 +245,7 @@ func TestIssuerAndAudience(t *testing.T) {
 		t.Fatalf("aud array naming us among others: %v", err)
 	}
 	payload["aud"] = "api"
-	if _, err := a.ParseToken(forge(t, a, map[string]string{"alg": "HS256"}, payload)); err != nil {
+	if _, err := a.ParseToken(forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, payload)); err != nil {
 		t.Fatalf("aud as a string: %v", err)
 	}
 }
@@ -266,7 +270,7 @@ func TestForgedAndMalformedTokensAreInvalid(t *testing.T) {
 	// Expired and badly signed: must be reported as invalid, not expired.
 	expired := validPayload(clk)
 	expired["exp"] = clk.Now().Add(-time.Hour).Unix()
-	expiredForged := forge(t, a, map[string]string{"alg": "HS256", "kid": kid}, expired)
+	expiredForged := forge(t, a, map[string]string{"alg": "HS256", "kid": kid, "typ": "at+jwt"}, expired)
 	expiredForged = expiredForged[:len(expiredForged)-4] + "AAAA"
 
 	cases := map[string]string{
@@ -278,8 +282,10 @@ func TestForgedAndMalformedTokensAreInvalid(t *testing.T) {
 		"tampered payload":         parts[0] + "." + base64.RawURLEncoding.EncodeToString(tampered) + "." + parts[2],
 		"signature of another":     parts[0] + "." + parts[1] + "." + strings.Split(session(t, a).Access, ".")[2],
 		"expired and badly signed": expiredForged,
-		"crit header":              forge(t, a, map[string]any{"alg": "HS256", "crit": []string{"exp"}, "exp": 1}, validPayload(clk)),
-		"typ not JWT":              forge(t, a, map[string]any{"alg": "HS256", "typ": "at+jwt"}, validPayload(clk)),
+		"crit header":              forge(t, a, map[string]any{"alg": "HS256", "typ": "at+jwt", "crit": []string{"exp"}, "exp": 1}, validPayload(clk)),
+		"typ unknown":              forge(t, a, map[string]any{"alg": "HS256", "typ": "JOSE"}, validPayload(clk)),
+		"typ missing":              forge(t, a, map[string]any{"alg": "HS256", "kid": kid}, validPayload(clk)),
+		"typ of another type":      forge(t, a, map[string]any{"alg": "HS256", "typ": "application/at+jwt+x"}, validPayload(clk)),
 		"two parts":                parts[0] + "." + parts[1],
 		"four parts":               good + ".x",
 		"empty signature":          parts[0] + "." + parts[1] + ".",
@@ -287,14 +293,14 @@ func TestForgedAndMalformedTokensAreInvalid(t *testing.T) {
 		"non-canonical base64":     parts[0] + "." + parts[1] + "." + flipLastBits(parts[2]),
 		"not base64 header":        "!!!." + parts[1] + "." + parts[2],
 		"header not JSON":          enc("alg=HS256") + "." + parts[1] + "." + parts[2],
-		"payload not JSON":         forge(t, a, map[string]string{"alg": "HS256"}, "hello"),
-		"payload an array":         forge(t, a, map[string]string{"alg": "HS256"}, []int{1}),
-		"user_id a number":         forge(t, a, map[string]string{"alg": "HS256"}, withClaim(validPayload(clk), "user_id", 7)),
-		"missing exp":              forge(t, a, map[string]string{"alg": "HS256"}, withClaim(validPayload(clk), "exp", nil)),
-		"missing jti":              forge(t, a, map[string]string{"alg": "HS256"}, withClaim(validPayload(clk), "jti", nil)),
-		"unknown token_type":       forge(t, a, map[string]string{"alg": "HS256"}, withClaim(validPayload(clk), "token_type", "id")),
-		"exp out of range":         forge(t, a, map[string]string{"alg": "HS256"}, withClaim(validPayload(clk), "exp", 1e300)),
-		"sub disagrees":            forge(t, a, map[string]string{"alg": "HS256"}, withClaim(validPayload(clk), "sub", "u-2")),
+		"payload not JSON":         forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, "hello"),
+		"payload an array":         forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, []int{1}),
+		"user_id a number":         forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, withClaim(validPayload(clk), "user_id", 7)),
+		"missing exp":              forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, withClaim(validPayload(clk), "exp", nil)),
+		"missing jti":              forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, withClaim(validPayload(clk), "jti", nil)),
+		"unknown token_type":       forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, withClaim(validPayload(clk), "token_type", "id")),
+		"exp out of range":         forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, withClaim(validPayload(clk), "exp", 1e300)),
+		"sub disagrees":            forge(t, a, map[string]string{"alg": "HS256", "typ": "at+jwt"}, withClaim(validPayload(clk), "sub", "u-2")),
 		"too long":                 parts[0] + "." + strings.Repeat("A", maxTokenLen) + "." + parts[2],
 		"header too long":          enc(`{"alg":"HS256","x":"`+strings.Repeat("a", 2000)+`"}`) + "." + parts[1] + "." + parts[2],
 		"dots only":                "..",
@@ -352,6 +358,9 @@ func TestHMACAndRSAConfusionIsRefused(t *testing.T) {
 	}
 }
 
+// TestFractionalNumericDates: a token as ginjwt wrote them before NumericDates
+// were whole seconds (typ JWT, iat to the millisecond) still decodes, to
+// the millisecond.
 func TestFractionalNumericDates(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
@@ -359,12 +368,15 @@ func TestFractionalNumericDates(t *testing.T) {
 	p := validPayload(clk)
 	p["iat"] = float64(clk.Now().Unix()) - 0.5
 	p["exp"] = float64(clk.Now().Unix()) + 59.25
-	c, err := a.ParseToken(forge(t, a, map[string]string{"alg": "HS256"}, p))
+	c, err := a.ParseToken(forge(t, a, map[string]string{"alg": "HS256", "typ": "JWT"}, p))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := c.ExpiresAt.Sub(clk.Now()); got != 59250*time.Millisecond {
 		t.Fatalf("exp - now = %v", got)
+	}
+	if got := clk.Now().Sub(c.IssuedAt); got != 500*time.Millisecond {
+		t.Fatalf("now - iat = %v", got)
 	}
 }
 
