@@ -122,7 +122,7 @@ func TestActivityMemoryPerSession(t *testing.T) {
 }
 
 // TestRevokedMemoryPerEntry: what a revoked session costs in memory, for
-// the README's bound; asserted well above what it measures (~40 bytes).
+// the README's bound; asserted well above what it measures (~60 bytes).
 func TestRevokedMemoryPerEntry(t *testing.T) {
 	const n = 200_000
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
