@@ -24,6 +24,7 @@ run protected 'BenchmarkProtected' 100000x
 run transport 'BenchmarkTransport' 100000x
 run login 'BenchmarkLogin$|BenchmarkLoginDefaultHash|BenchmarkPasswordCheck|BenchmarkRefresh|BenchmarkIssuePair' 200x
 run tree 'BenchmarkCollectTree' 20x
+run sessions 'BenchmarkSessionFirstRequest' 100000x
 
 echo "## Protected request, every implementation (baseline: bare gin)"
 benchstat -col /impl "$out/protected.txt"
@@ -40,6 +41,9 @@ benchstat -col /transport "$out/transport.txt"
 echo
 echo "## Login and refresh"
 benchstat "$out/login.txt"
+echo
+echo "## A new session's first request, registry on vs off (baseline: registry=none)"
+benchstat -col /registry "$out/sessions.txt"
 echo
 echo "## CollectTree, 10,000 tokens"
 benchstat "$out/tree.txt"
