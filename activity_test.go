@@ -11,9 +11,10 @@ import (
 	"github.com/ginjwt/ginjwt/registry"
 )
 
-// TestLastUsedAdvances: a session's last_used_at is written after a
-// request, not again within ActivityEvery however many requests come, and
-// moves forward with the first request after the interval; GET
+// TestLastUsedAdvances: a session's last_used_at is written once it is
+// used (its login's time: its first requests come within ActivityEvery of
+// the token's issue), not again within ActivityEvery however many requests
+// come, and moves forward with the first request after the interval; GET
 // /auth/sessions shows it.
 func TestLastUsedAdvances(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {

@@ -98,7 +98,7 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 		return nil, err
 	}
 	if a.registry != nil {
-		a.registry.Touch(claims.SessionID, now)
+		a.registry.TouchToken(claims.SessionID, claims.IssuedAt, now)
 	}
 	return claims, nil
 }

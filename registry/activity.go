@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ginjwt/ginjwt/pipeline"
 )
 
 // activity remembers when sessions were last used, and writes it to their
@@ -172,6 +174,31 @@ func (a *activity) sessions() int {
 // retained (it is copied). The time reaches the database at the next
 // flush, at most once per session per Options.ActivityEvery.
 func (r *Registry) Touch(sid string, at time.Time) { r.activity.touch(sid, at) }
+
+// TouchToken notes a request at at authenticated by a token of session sid
+// issued at issued. A token younger than Options.ActivityEvery notes
+// nothing: registering it (RegisterPairs) noted its session at its issue
+// time, within the interval of this request, so last_used_at stays exact
+// to the interval while a session's first requests — right after a login
+// or a refresh — skip the note and its map insert. An older token is
+// noted as [Registry.Touch] notes it.
+func (r *Registry) TouchToken(sid string, issued, at time.Time) {
+	if at.Sub(issued) < r.opts.ActivityEvery {
+		return
+	}
+	r.activity.touch(sid, at)
+}
+
+// noteIssued notes the sessions of the tokens registered as used at their
+// issue time (see TouchToken).
+func (r *Registry) noteIssued(pairs []pipeline.Pair) {
+	for i := range pairs {
+		t := &pairs[i].Child
+		if t.SessionID != "" && !t.IssuedAt.IsZero() {
+			r.activity.touch(t.SessionID, t.IssuedAt)
+		}
+	}
+}
 
 // FlushActivity writes the pending last-used times to the sessions' root
 // tokens, grouped into one UPDATE per distinct second. The background loop

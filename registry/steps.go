@@ -17,16 +17,23 @@ import (
 // one of its own. It is idempotent: a token already recorded (by an earlier
 // step, a retry, or the refresh that rotated it) is left as it is. When ctx
 // ends under it, its error matches ctx's error. Its method value is a
-// [pipeline.Step].
+// [pipeline.Step]. Once they are recorded, it notes each token's session as
+// used at the token's issue time (see [Registry.TouchToken]).
 func (r *Registry) RegisterPairs(ctx context.Context, e *pipeline.Event) error {
+	var err error
 	if inTx(ctx) {
-		_, err := register(r.Conn(ctx), e.Pairs, r.now())
+		_, err = register(r.Conn(ctx), e.Pairs, r.now())
+	} else {
+		err = r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			_, err := register(tx, e.Pairs, r.now())
+			return err
+		})
+	}
+	if err != nil {
 		return stepError(ctx, err)
 	}
-	return stepError(ctx, r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		_, err := register(tx, e.Pairs, r.now())
-		return err
-	}))
+	r.noteIssued(e.Pairs)
+	return nil
 }
 
 // ConnectUser is the pipeline step that connects the event's tokens to the
