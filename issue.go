@@ -53,12 +53,12 @@ func (a *Auth) newClaims(typ TokenType, sid string, now time.Time, ttl time.Dura
 	}
 	// The claims hold exactly what the token will say: whole seconds,
 	// rounded down, so exp is never later than configured (see
-	// toNumericDate). issued keeps the instant for the registry.
+	// toNumericDate). issuedNs keeps the instant for the registry.
 	return &Claims{
 		ID: id, SessionID: sid, Type: typ,
 		IssuedAt: now.Truncate(time.Second), NotBefore: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second),
 		Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
-		issued: now,
+		issuedNs: int32(now.Nanosecond()),
 	}
 }
 
@@ -202,7 +202,7 @@ func (a *Auth) reissue(ctx context.Context, rc *Claims, child pipeline.Token, u 
 		ID: child.ID, SessionID: child.SessionID, Type: RefreshToken,
 		IssuedAt: child.IssuedAt.Truncate(time.Second), NotBefore: child.IssuedAt.Truncate(time.Second), ExpiresAt: child.ExpiresAt,
 		Generation: child.Generation, Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
-		issued: child.IssuedAt,
+		issuedNs: int32(child.IssuedAt.Nanosecond()),
 	}
 	if err := a.userClaims(ctx, rc, u, c); err != nil {
 		return nil, err

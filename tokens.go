@@ -69,12 +69,13 @@ type Claims struct {
 	Extra map[string]any
 
 	raw []byte // the decoded payload of a parsed token
-	// issued is when this process issued the token, to the microsecond or
-	// better (IssuedAt is that time in whole seconds, as iat says): the
-	// registry records it, so the ordering of a session's tokens and the
-	// reuse grace window keep their sub-second precision. Zero on parsed
-	// claims.
-	issued time.Time
+	// issuedNs is the sub-second part of the instant this process issued
+	// the token (IssuedAt is that instant in whole seconds, as iat says):
+	// the registry records the whole instant, so the ordering of a
+	// session's tokens and the reuse grace window keep their precision.
+	// 0 on parsed claims. An int32 in the struct's tail padding: Claims
+	// stays in its allocation size class.
+	issuedNs int32
 }
 
 // HasPerms reports whether the token grants every one of perms. A superuser's
@@ -117,10 +118,7 @@ func (c *Claims) pipelineToken() pipeline.Token {
 // issuedAt is when the token was issued, as precisely as known: the
 // instant this process issued it, or iat for a parsed token.
 func (c *Claims) issuedAt() time.Time {
-	if !c.issued.IsZero() {
-		return c.issued
-	}
-	return c.IssuedAt
+	return c.IssuedAt.Add(time.Duration(c.issuedNs))
 }
 
 // maxGeneration is the largest gen claim: float64 holds integers exactly
