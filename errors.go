@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -49,6 +50,22 @@ var (
 	// counted as a failed login. A UserStore of the application's own wraps
 	// it to say its backend is down.
 	ErrUnavailable = errors.New("ginjwt: service unavailable")
+	// ErrServiceUnauthorized: a service endpoint (the revocation feed) was
+	// called without a valid service credential (Config.Service). The
+	// answer says nothing more.
+	ErrServiceUnauthorized = errors.New("ginjwt: service credential missing or wrong")
+	// ErrRemoteUnavailable: on a client service (package remote), the auth
+	// service could not answer, or the revocations it publishes are too
+	// old to tell whether a token still stands. Answered 503; the two
+	// errors below wrap it for 504 and 502.
+	ErrRemoteUnavailable = errors.New("ginjwt: auth service unavailable")
+	// ErrRemoteTimeout: the auth service did not answer in time (504). It
+	// wraps ErrRemoteUnavailable.
+	ErrRemoteTimeout = fmt.Errorf("%w: timed out", ErrRemoteUnavailable)
+	// ErrRemoteBadAnswer: the auth service answered with a server error, a
+	// redirect, an answer too large or one that cannot be read (502). It
+	// wraps ErrRemoteUnavailable.
+	ErrRemoteBadAnswer = fmt.Errorf("%w: bad answer", ErrRemoteUnavailable)
 	// ErrNoRegistry: the operation needs the token registry, which is off
 	// (Config.DB is nil, or Registry.Disabled is set). It is a programming
 	// error, answered 500 when it reaches a handler.
@@ -92,6 +109,10 @@ var errorCodes = []errorCode{
 	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large"},
 	{ErrTooManyRequests, http.StatusTooManyRequests, "too_many_requests", "too many failed attempts; try again later"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "the service is unavailable; try again shortly"},
+	{ErrServiceUnauthorized, http.StatusUnauthorized, "service_unauthorized", "a valid service credential is required"},
+	{ErrRemoteTimeout, http.StatusGatewayTimeout, "remote_unavailable", "the auth service did not answer in time"},
+	{ErrRemoteBadAnswer, http.StatusBadGateway, "remote_unavailable", "the auth service answered with an error"},
+	{ErrRemoteUnavailable, http.StatusServiceUnavailable, "remote_unavailable", "the auth service is unavailable; try again shortly"},
 }
 
 // internalError is the answer for anything outside the table: a database
@@ -153,13 +174,15 @@ func AbortWithError(c *gin.Context, err error) {
 	if row.err == nil {
 		_ = c.Error(err) // visible to gin's logger and the application's error middleware
 	}
-	if row.status == http.StatusUnauthorized {
+	if row.err == ErrServiceUnauthorized {
+		c.Header("WWW-Authenticate", "Service")
+	} else if row.status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
 		if row.err == ErrTokenMissing || row.err == ErrInvalidCredentials {
 			c.Header("WWW-Authenticate", "Bearer")
 		}
 	}
-	if row.status == http.StatusServiceUnavailable {
+	if row.status == http.StatusServiceUnavailable || row.status == http.StatusGatewayTimeout {
 		c.Header("Retry-After", retryAfterUnavailable)
 	}
 	c.AbortWithStatusJSON(row.status, ErrorBody{Error: row.code, Message: msg})

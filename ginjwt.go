@@ -186,6 +186,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock tells the time. Default time.Now. For tests.
 	Clock func() time.Time
+
+	// Service configures the remote mode: client services (package
+	// remote) that trust this auth service, and what they are told.
+	Service Service
 }
 
 // Paths are the endpoints' paths below Config.Prefix. A zero field is the
@@ -200,6 +204,9 @@ type Paths struct {
 	Sessions string // "/sessions": GET, DELETE /sessions and DELETE /sessions/:id (with the registry)
 	JWKS     string // "/jwks.json"
 	Users    string // "/users": GET /users/me and /users/:id
+	// Revocations is the revocation feed of client services (with the
+	// registry and Config.Service.Credentials).
+	Revocations string // "/revocations"
 }
 
 // Handler wraps a built-in endpoint handler: it receives the built-in and
@@ -210,7 +217,7 @@ type Handler func(builtin gin.HandlerFunc) gin.HandlerFunc
 // Handlers replace or wrap the built-in endpoint handlers. A nil field keeps
 // the built-in one.
 type Handlers struct {
-	Obtain, Refresh, Update, Verify, Logout, Expire, Sessions, RevokeSession, RevokeSessions, JWKS, Me, User Handler
+	Obtain, Refresh, Update, Verify, Logout, Expire, Sessions, RevokeSession, RevokeSessions, JWKS, Me, User, Revocations Handler
 }
 
 // RegistryConfig configures the token registry and the registration
@@ -270,6 +277,8 @@ type Auth struct {
 	// refreshPath is the refresh cookie's Path: the part the refresh,
 	// update and logout paths share, below the router Mount was given.
 	refreshPath string
+	// service checks client services' credentials; nil without any.
+	service *serviceAuth
 	// routes are the endpoints RegisterRoutes registered, for the JSON
 	// 404 and 405 answers under the prefix (see Auth.Unmatched).
 	routes unmatchedRoutes
@@ -305,6 +314,8 @@ func New(cfg Config) (*Auth, error) {
 	if a.proxies.Resolver, err = clientip.New(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("ginjwt: Config.TrustedProxies: %w", err)
 	}
+	a.service = newServiceAuth(cfg.Service.Credentials)
+	a.proxies.service = a.service
 	if a.users == nil && cfg.Paths.Obtain != "-" && cfg.Handlers.Obtain == nil {
 		return nil, errors.New(`ginjwt: Config.Users or Config.DB is required by the login endpoint (or set Config.Paths.Obtain to "-")`)
 	}
@@ -463,6 +474,9 @@ func (c *Config) resolve() error {
 		c.Throttle.MaxWait = 3 * time.Second
 	}
 	c.Cache.resolve()
+	if err := c.Service.resolve(); err != nil {
+		return err
+	}
 	if c.AuthScheme == "" {
 		c.AuthScheme = "Bearer"
 	}
@@ -503,6 +517,7 @@ func (p *Paths) resolve() error {
 		{"Sessions", &p.Sessions, "/sessions"},
 		{"JWKS", &p.JWKS, "/jwks.json"},
 		{"Users", &p.Users, "/users"},
+		{"Revocations", &p.Revocations, "/revocations"},
 	}
 	for _, f := range fields {
 		switch {

@@ -87,7 +87,9 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 		}
 	}
 	if err == nil {
-		if _, revoked := a.revoked(claims); revoked {
+		if a.cfg.Service.Revocations != nil {
+			err = a.checkRevocations(c.Request.Context(), token, claims)
+		} else if _, revoked := a.revoked(claims); revoked {
 			err = ErrTokenRevoked
 		}
 	}

@@ -23,7 +23,12 @@ const maxUserAgent = 2048
 
 // proxies are Config.TrustedProxies, through which the client of a request
 // is resolved.
-type proxies struct{ *clientip.Resolver }
+type proxies struct {
+	*clientip.Resolver
+	// service, when client services are configured, lets a trusted one
+	// forward its client's facts.
+	service *serviceAuth
+}
 
 // facts are what is recorded of the request r.
 func (p proxies) facts(r *http.Request) RequestFacts {
@@ -32,5 +37,9 @@ func (p proxies) facts(r *http.Request) RequestFacts {
 		ua = ua[:maxUserAgent]
 	}
 	ip, chain := p.Resolve(r)
-	return RequestFacts{ClientIP: ip, ForwardedFor: chain, UserAgent: ua}
+	facts := RequestFacts{ClientIP: ip, ForwardedFor: chain, UserAgent: ua}
+	if p.service != nil {
+		facts = p.service.forwarded(r, facts)
+	}
+	return facts
 }

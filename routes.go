@@ -30,6 +30,7 @@ import (
 //	DELETE {prefix}/sessions        log out everywhere (?keep=current: all others)
 //	DELETE {prefix}/sessions/:id    revoke one of the caller's sessions
 //	GET    {prefix}/jwks.json       the public keys
+//	GET    {prefix}/revocations     the revocation feed (registry, Config.Service.Credentials)
 //	GET    {prefix}/users/me        the caller's own user
 //	GET    {prefix}/users/:id       the same, by ID; another user's is 403
 func (a *Auth) RegisterRoutes(r gin.IRouter) {
@@ -74,6 +75,9 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 		}
 	}
 	route(http.MethodGet, p.JWKS, h.JWKS, a.jwks)
+	if a.registry != nil && a.service != nil {
+		route(http.MethodGet, p.Revocations, h.Revocations, a.revocations)
+	}
 	if p.Users != "-" {
 		route(http.MethodGet, p.Users+"/me", h.Me, a.me)
 		route(http.MethodGet, p.Users+"/:id", h.User, a.user)
@@ -356,7 +360,7 @@ func (a *Auth) verify(c *gin.Context) {
 	}
 	claims, err := a.parse(token)
 	if err == nil {
-		err = a.verifyRevocation(c.Request.Context(), claims)
+		err = a.verifyRevocation(c.Request.Context(), token, claims)
 	}
 	if err != nil {
 		AbortWithError(c, err)
@@ -370,7 +374,10 @@ func (a *Auth) verify(c *gin.Context) {
 // verifyRevocation is the registry's answer for the verify endpoint: from
 // memory for access tokens, as the middleware decides; from the database
 // for refresh and sliding tokens, as a refresh would.
-func (a *Auth) verifyRevocation(ctx context.Context, claims *Claims) error {
+func (a *Auth) verifyRevocation(ctx context.Context, token string, claims *Claims) error {
+	if a.cfg.Service.Revocations != nil {
+		return a.checkRevocations(ctx, token, claims)
+	}
 	if a.registry == nil {
 		return nil
 	}
@@ -423,42 +430,4 @@ var loggedOut = ResultBody{Result: ResultLoggedOut, Message: "logged out", Detai
 func (a *Auth) jwks(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=300")
 	c.JSON(http.StatusOK, a.JWKS())
-}
-
-// me is GET /users/me: the caller's own user.
-func (a *Auth) me(c *gin.Context) {
-	claims := requireLogin(c)
-	if claims == nil {
-		return
-	}
-	a.writeUser(c, claims.UserID)
-}
-
-// user is GET /users/:id: the caller's own user by ID; anyone else's is 403.
-func (a *Auth) user(c *gin.Context) {
-	claims := requireLogin(c)
-	if claims == nil {
-		return
-	}
-	if c.Param("id") != claims.UserID {
-		AbortWithError(c, withDetail(ErrPermissionDenied, "you may only read your own user"))
-		return
-	}
-	a.writeUser(c, claims.UserID)
-}
-
-func (a *Auth) writeUser(c *gin.Context, id string) {
-	if a.users == nil {
-		AbortWithError(c, ErrNotFound)
-		return
-	}
-	u, err := a.users.Find(c.Request.Context(), id)
-	if errors.Is(err, users.ErrNotFound) {
-		err = ErrNotFound
-	}
-	if err != nil {
-		AbortWithError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, userViewOf(u))
 }

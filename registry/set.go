@@ -1,0 +1,59 @@
+package registry
+
+import (
+	"time"
+
+	"github.com/ginjwt/ginjwt/pipeline"
+)
+
+// Set is an in-memory revocation set: the projection of revocation log
+// entries that every [Registry] keeps of its own database, exported for
+// processes that read the log another way. Package remote keeps one per
+// client service, fed by the auth service's revocation feed, and asks it
+// exactly what a Registry asks its own: the same entries revoke the same
+// tokens. A Set is safe for concurrent use.
+type Set struct{ v *view }
+
+// NewSet returns an empty Set.
+func NewSet() *Set { return &Set{v: newView()} }
+
+// Load adds entries read as a snapshot (every live entry, in no promised
+// order of commit) and sets the cursor to cursor: the next read asks for
+// the entries after it. IDs below the cursor missing from rows are not
+// gaps: a snapshot leaves out the entries that no longer matter.
+func (s *Set) Load(rows []Revocation, cursor int64, now time.Time) {
+	s.v.apply(rows, now)
+	s.v.mu.Lock()
+	s.v.lastID = max(s.v.lastID, cursor)
+	s.v.mu.Unlock()
+}
+
+// Apply adds entries read in log order after the cursor, every entry of
+// the range whether it still matters or not, and moves the cursor past
+// them. An ID skipped in rows is a gap (a transaction that took its ID
+// earlier may commit later): [Set.Cursor] stays below it until it shows up
+// or ten minutes pass, as a Registry's own reads do.
+func (s *Set) Apply(rows []Revocation, now time.Time) {
+	s.v.apply(rows, now)
+	s.v.advance(rows, now)
+}
+
+// Cursor is the log ID to read after: the highest read, or just below the
+// oldest gap still awaited.
+func (s *Set) Cursor(now time.Time) int64 {
+	cursor := s.v.last()
+	for _, id := range s.v.pendingGaps(now) {
+		cursor = min(cursor, id-1)
+	}
+	return cursor
+}
+
+// RevokedBy reports whether t is revoked — the token itself, its session,
+// or its user's cut-off — and by which kind of entry. It reads memory only.
+func (s *Set) RevokedBy(t *pipeline.Token) (Kind, bool) { return s.v.revoked(t) }
+
+// Prune forgets the entries whose Until has passed at now.
+func (s *Set) Prune(now time.Time) { s.v.prune(now) }
+
+// Len is how many revoked tokens, sessions and user cut-offs the set holds.
+func (s *Set) Len() int { return s.v.size() }
