@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,16 +59,62 @@ type cacheEntry struct {
 	token  string
 	claims *Claims
 	key    *signingKey
+	// csrf is the CSRF token of the claims' session, computed by the first
+	// cookie request that needs it (see Auth.sessionCSRF).
+	csrf atomic.Pointer[string]
 }
 
-// cacheKey is the map key of a token: the end of its signature, unique
-// between tokens and much shorter to hash than the whole token, which the
-// entry holds and a hit compares in full.
+// cacheKeyLen is the length of a token's map key: the end of its
+// signature, unique between tokens and much shorter to hash than the whole
+// token, which the entry holds and a hit compares in full.
+const cacheKeyLen = 64
+
+// cacheKey is the map key of a token.
 func cacheKey(token string) string {
-	if len(token) > 64 {
-		return token[len(token)-64:]
+	if len(token) > cacheKeyLen {
+		return token[len(token)-cacheKeyLen:]
 	}
 	return token
+}
+
+// tokenRef is a token as a request presents it, not joined: whole (sig ""),
+// or the halves of the TwoCookies mode, head "." sig, so that a cache hit
+// costs no string for the joined token.
+type tokenRef struct{ head, sig string }
+
+// len is the length of the whole token.
+func (t tokenRef) len() int {
+	if t.sig == "" {
+		return len(t.head)
+	}
+	return len(t.head) + 1 + len(t.sig)
+}
+
+// is reports whether the whole token is s.
+func (t tokenRef) is(s string) bool {
+	if t.sig == "" {
+		return s == t.head
+	}
+	n := len(t.head)
+	return len(s) == t.len() && s[:n] == t.head && s[n] == '.' && s[n+1:] == t.sig
+}
+
+// key returns the token's map key (see cacheKey) as bytes: a view of the
+// token when it is whole or the signature is long enough, else copied into
+// buf. Read-only.
+func (t tokenRef) key(buf *[cacheKeyLen]byte) []byte {
+	if t.sig == "" {
+		return bytesOf(cacheKey(t.head))
+	}
+	if len(t.sig) >= cacheKeyLen {
+		return bytesOf(t.sig[len(t.sig)-cacheKeyLen:])
+	}
+	n := min(t.len(), cacheKeyLen)
+	tail := n - len(t.sig) // bytes before the signature: part of head, and the dot
+	copy(buf[:], t.head[len(t.head)-(tail-1):])
+	buf[tail-1] = '.'
+	copy(buf[tail:], t.sig)
+	return buf[:n]
 }
 
 func newTokenCache(cfg Cache) *tokenCache {
@@ -78,52 +125,67 @@ func newTokenCache(cfg Cache) *tokenCache {
 	return c
 }
 
-// shard picks a shard from the token's last characters: the signature's,
-// which differ between any two tokens.
-func (c *tokenCache) shard(token string) *cacheShard {
-	n := len(token)
-	return &c.shards[(token[n-1]^token[n-2]^token[n-3]^token[n/2])%cacheShards]
+// shard picks a shard from a token's map key: the end of its signature,
+// whose characters differ between any two tokens.
+func (c *tokenCache) shard(k []byte) *cacheShard {
+	n := len(k)
+	return &c.shards[(k[n-1]^k[n-2]^k[n-3]^k[n/2])%cacheShards]
 }
 
 // get returns the claims of token if they are cached, unexpired at now
 // (with leeway), and verified by a key of keys.
 func (c *tokenCache) get(token string, now time.Time, leeway time.Duration, keys *keySet) (*Claims, bool) {
-	if len(token) < 8 {
-		return nil, false
-	}
-	s := c.shard(token)
-	s.mu.RLock()
-	e := s.entries[cacheKey(token)]
-	s.mu.RUnlock()
-	if e == nil || e.token != token || !now.Before(e.claims.ExpiresAt.Add(leeway)) || keys.byID[e.key.id] != e.key {
+	e := c.entry(tokenRef{head: token}, now, leeway, keys)
+	if e == nil {
 		return nil, false
 	}
 	return e.claims, true
 }
 
+// entry returns the entry of the token t if it is cached, unexpired at now
+// (with leeway), and verified by a key of keys; nil otherwise.
+func (c *tokenCache) entry(t tokenRef, now time.Time, leeway time.Duration, keys *keySet) *cacheEntry {
+	if t.len() < 8 {
+		return nil
+	}
+	var buf [cacheKeyLen]byte
+	k := t.key(&buf)
+	s := c.shard(k)
+	s.mu.RLock()
+	e := s.entries[string(k)] // no copy: a conversion in a map index
+	s.mu.RUnlock()
+	if e == nil || !t.is(e.token) || !now.Before(e.claims.ExpiresAt.Add(leeway)) || keys.byID[e.key.id] != e.key {
+		return nil
+	}
+	return e
+}
+
 // put keeps the claims of a token that passed every check, and the key
 // that verified it, making room by dropping expired entries first, then
-// arbitrary ones.
-func (c *tokenCache) put(token string, claims *Claims, key *signingKey, now time.Time) {
+// arbitrary ones. It returns the token's entry: the new one, or the one
+// already there.
+func (c *tokenCache) put(token string, claims *Claims, key *signingKey, now time.Time) *cacheEntry {
 	if len(token) < 8 {
-		return
+		return nil
 	}
 	size := int64(len(token) + len(claims.raw) + entryOverhead)
-	s := c.shard(token)
+	k := cacheKey(token)
+	s := c.shard(bytesOf(k))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := cacheKey(token)
 	if old, ok := s.entries[k]; ok {
 		if old.token == token {
-			return
+			return old
 		}
 		s.drop(k, old)
 	}
 	if len(s.entries) >= c.maxEntries || s.bytes+size > c.maxBytes {
 		s.evict(now, c.maxEntries, c.maxBytes-size)
 	}
-	s.entries[k] = &cacheEntry{token: token, claims: claims, key: key}
+	e := &cacheEntry{token: token, claims: claims, key: key}
+	s.entries[k] = e
 	s.bytes += size
+	return e
 }
 
 // evict drops expired entries, then arbitrary ones (map order), until the

@@ -532,3 +532,73 @@ func TestRefreshRefusesForeignOriginsWhateverCarriesTheToken(t *testing.T) {
 		t.Fatalf("the refused refresh set cookies: %v", victim.jar)
 	}
 }
+
+// TestCookieCacheHitsKeepEveryCheck: a token found in the verified-token
+// cache from its cookies (read unchecked, halves not joined) is refused or
+// let through exactly as one verified afresh: tampered halves, a missing
+// or wrong CSRF token, a foreign origin, an unplain first cookie.
+func TestCookieCacheHitsKeepEveryCheck(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []Mode{OneCookie, TwoCookies} {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			h := cookieHarness(t, nil, mode, nil)
+			h.user("alice")
+			b := newBrowser(t, h)
+			b.login("alice")
+			wantStatus(t, b.do(req{path: "/api/hello"}), 200)
+			before := h.auth.Stats().CacheHits
+			wantStatus(t, b.do(req{path: "/api/hello"}), 200)
+			if h.auth.Stats().CacheHits != before+1 {
+				t.Fatal("the second cookie request was not a cache hit")
+			}
+			// Unsafe requests: every CSRF check still runs on a hit, the
+			// second good one with the session's token kept in the entry.
+			wantError(t, b.do(req{path: "/api/echo", json: `{}`}), 403, "csrf_failed")
+			wantError(t, b.do(req{path: "/api/echo", json: `{}`, header: http.Header{"X-Csrf-Token": {"wrong"}}}), 403, "csrf_failed")
+			wantError(t, b.do(req{path: "/api/echo", json: `{}`, header: http.Header{"X-Csrf-Token": {b.csrf().Get("X-Csrf-Token")}, "Origin": {"https://evil.example"}}}), 403, "csrf_failed")
+			wantStatus(t, b.do(req{path: "/api/echo", json: `{}`, header: b.csrf()}), 200)
+			wantStatus(t, b.do(req{path: "/api/echo", json: `{}`, header: b.csrf()}), 200)
+			csrfValue := b.jar[cookieCSRF].Value
+			b.jar[cookieCSRF].Value = "planted"
+			wantError(t, b.do(req{path: "/api/echo", json: `{}`, header: http.Header{"X-Csrf-Token": {"planted"}}}), 403, "csrf_failed")
+			b.jar[cookieCSRF].Value = csrfValue
+
+			send := func(cookies string) *httptest.ResponseRecorder {
+				r := httptest.NewRequest("GET", "/api/hello", nil)
+				r.Header.Set("Cookie", cookies)
+				w := httptest.NewRecorder()
+				h.engine.ServeHTTP(w, r)
+				return w
+			}
+			if mode == OneCookie {
+				token := b.jar[cookieAccess].Value
+				// A first cookie of the name that is not a plain value is
+				// skipped, as net/http skips it: the second one counts.
+				wantStatus(t, send(cookieAccess+"=not plain; "+cookieAccess+"="+token), 200)
+				wantStatus(t, send(cookieAccess+`="`+token+`"`), 200)
+				wantError(t, send(cookieAccess+"="+token+"x"), 401, "token_invalid")
+				return
+			}
+			payload, sig := b.jar[cookieAccessPayload].Value, b.jar[cookieAccessSignature].Value
+			dot := strings.IndexByte(payload, '.')
+			for name, halves := range map[string][2]string{
+				"dot moved into the signature": {payload[:dot], payload[dot+1:] + "." + sig},
+				"signature in the payload":     {payload + "." + sig[:10], sig[10:]},
+				"whole token in payload":       {payload + "." + sig, sig},
+				"extra dot in payload":         {payload + ".x", sig},
+				"signature cut":                {payload, sig[:len(sig)-1]},
+				"missing signature":            {payload, ""},
+			} {
+				t.Run(name, func(t *testing.T) {
+					cookies := cookieAccessPayload + "=" + halves[0]
+					if halves[1] != "" {
+						cookies += "; " + cookieAccessSignature + "=" + halves[1]
+					}
+					wantError(t, send(cookies), 401, "token_invalid")
+				})
+			}
+			wantStatus(t, send(cookieAccessSignature+"="+sig+"; "+cookieAccessPayload+"="+payload), 200)
+		})
+	}
+}

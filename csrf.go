@@ -113,21 +113,45 @@ func unsafeMethod(m string) bool {
 // checkCSRF checks a cookie-authenticated unsafe request of session sid:
 // where it comes from, then its token.
 func (a *Auth) checkCSRF(r *http.Request, sid string) error {
+	return a.checkSessionCSRF(r, sid, nil)
+}
+
+// checkSessionCSRF is checkCSRF with the session's CSRF token kept in e,
+// the cache entry of the request's token, once computed; e may be nil.
+func (a *Auth) checkSessionCSRF(r *http.Request, sid string, e *cacheEntry) error {
 	if err := a.checkOrigin(r, true); err != nil {
 		return err
 	}
-	header := r.Header.Get(a.cfg.CSRF.HeaderName)
+	var header string
+	if v := r.Header[a.csrfHeader]; len(v) > 0 {
+		header = v[0]
+	}
 	cookie := cookieValue(r, a.cfg.Cookies.CSRFName)
-	want := a.csrfToken(sid)
+	want := a.sessionCSRF(sid, e)
 	if header == "" {
 		return withDetail(ErrCSRFFailed, "the "+a.cfg.CSRF.HeaderName+" header is missing")
 	}
-	sameAsCookie := subtle.ConstantTimeCompare([]byte(header), []byte(cookie))
-	bound := subtle.ConstantTimeCompare([]byte(header), []byte(want))
+	sameAsCookie := subtle.ConstantTimeCompare(bytesOf(header), bytesOf(cookie))
+	bound := subtle.ConstantTimeCompare(bytesOf(header), bytesOf(want))
 	if sameAsCookie&bound != 1 {
 		return withDetail(ErrCSRFFailed, "the CSRF token does not match this session")
 	}
 	return nil
+}
+
+// sessionCSRF is the CSRF token of the session sid, computed once per
+// cache entry e of a token of the session (nil: every time): the key and
+// the session ID it is a MAC of never change.
+func (a *Auth) sessionCSRF(sid string, e *cacheEntry) string {
+	if e == nil {
+		return a.csrfToken(sid)
+	}
+	if p := e.csrf.Load(); p != nil {
+		return *p
+	}
+	t := a.csrfToken(sid)
+	e.csrf.Store(&t)
+	return t
 }
 
 // checkOrigin refuses requests from another origin than the server's own
@@ -135,7 +159,7 @@ func (a *Auth) checkCSRF(r *http.Request, sid string) error {
 // is refused and, when strict, an HTTPS request needs a Referer of a
 // trusted origin (as Django does).
 func (a *Auth) checkOrigin(r *http.Request, strict bool) error {
-	if origin := r.Header.Get("Origin"); origin != "" {
+	if origin := headerValue(r, "Origin"); origin != "" {
 		if origin == "null" {
 			return withDetail(ErrCSRFFailed, "requests from an opaque origin are refused")
 		}
@@ -144,7 +168,7 @@ func (a *Auth) checkOrigin(r *http.Request, strict bool) error {
 		}
 		return nil
 	}
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	if headerValue(r, "Sec-Fetch-Site") == "cross-site" {
 		return withDetail(ErrCSRFFailed, "the request comes from another site")
 	}
 	if strict && a.requestScheme(r) == "https" {
@@ -187,15 +211,29 @@ func (a *Auth) requestScheme(r *http.Request) string {
 	if r.TLS != nil {
 		return "https"
 	}
+	var p string
+	if v := r.Header["X-Forwarded-Proto"]; len(v) > 0 {
+		p = strings.ToLower(strings.TrimSpace(v[0]))
+	}
+	if p != "https" && p != "http" {
+		return "http" // whoever the peer is
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err == nil {
 		if peer, err := netip.ParseAddr(host); err == nil && a.proxies.Trusted(peer) {
-			if p := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto"))); p == "https" || p == "http" {
-				return p
-			}
+			return p
 		}
 	}
 	return "http"
+}
+
+// headerValue is the first value of the header named by the canonical key
+// name, read without canonicalising it again.
+func headerValue(r *http.Request, name string) string {
+	if v := r.Header[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // normalizeOrigin lower-cases scheme and host and drops the default port:

@@ -87,5 +87,10 @@ func FuzzCookieValue(f *testing.F) {
 		if want != "" && got == "" && len(want) <= maxTokenLen && cookieSafe(want) {
 			t.Fatalf("%q: cookieValue missed %q", header, want)
 		}
+		// The cache's unchecked read (firstCookie) finds what cookieValue
+		// finds whenever its value passes cookieValue's checks.
+		if first := firstCookie(r, "jwt_access"); first != "" && cookieSafe(first) && len(first) <= maxTokenLen && first != got {
+			t.Fatalf("%q: firstCookie %q, cookieValue %q", header, first, got)
+		}
 	})
 }

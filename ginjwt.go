@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,8 +271,10 @@ type Auth struct {
 	pipeline *pipeline.Runner
 	devices  *device.Registry
 	// csrfKey binds CSRF tokens to sessions; csrfMACs pools its HMACs.
-	csrfKey  []byte
-	csrfMACs *sync.Pool
+	// csrfHeader is the CSRF header's name in canonical form.
+	csrfKey    []byte
+	csrfMACs   *sync.Pool
+	csrfHeader string
 	// cache holds verified access tokens; nil when disabled.
 	cache *tokenCache
 	// refreshPath is the refresh cookie's Path: the part the refresh,
@@ -310,6 +313,7 @@ func New(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a.csrfMACs = newCSRFMACs(a.csrfKey)
+	a.csrfHeader = http.CanonicalHeaderKey(a.cfg.CSRF.HeaderName)
 	a.setBase("")
 	if a.proxies.Resolver, err = clientip.New(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("ginjwt: Config.TrustedProxies: %w", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -67,51 +66,52 @@ func (rc *requestContext) Value(key any) any {
 // authenticate returns the verified claims of the request's access token,
 // or why there are none.
 func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
-	token, fromCookie, err := a.accessToken(c)
+	r := c.Request
+	now := a.now()
+	e, fromCookie, err := a.cachedAccess(r, now)
 	if err != nil {
 		return nil, err
 	}
-	if token == "" {
-		return nil, ErrTokenMissing
-	}
-	now := a.now()
-	claims, cached := a.cached(token, now)
-	if !cached {
+	var claims *Claims
+	var token string
+	if e != nil {
+		claims, token = e.claims, e.token
+	} else {
+		token, fromCookie, err = a.accessToken(c)
+		if err != nil {
+			return nil, err
+		}
+		if token == "" {
+			return nil, ErrTokenMissing
+		}
 		var key *signingKey
 		claims, key, err = a.parseKey(token, now)
 		if err == nil {
 			err = requireType(claims, a.authTypes()...)
 		}
-		if err == nil && a.cache != nil {
-			a.cache.put(token, claims, key, now)
+		if err != nil {
+			return nil, err
+		}
+		if a.cache != nil {
+			e = a.cache.put(token, claims, key, now)
 		}
 	}
-	if err == nil {
-		if a.cfg.Service.Revocations != nil {
-			err = a.checkRevocations(c.Request.Context(), token, claims)
-		} else if _, revoked := a.revoked(claims); revoked {
-			err = ErrTokenRevoked
+	if a.cfg.Service.Revocations != nil {
+		if err := a.checkRevocations(r.Context(), token, claims); err != nil {
+			return nil, err
 		}
+	} else if _, revoked := a.revoked(claims); revoked {
+		return nil, ErrTokenRevoked
 	}
-	if err == nil && fromCookie && a.csrfOn() && unsafeMethod(c.Request.Method) {
-		err = a.checkCSRF(c.Request, claims.SessionID)
-	}
-	if err != nil {
-		return nil, err
+	if fromCookie && a.csrfOn() && unsafeMethod(r.Method) {
+		if err := a.checkSessionCSRF(r, claims.SessionID, e); err != nil {
+			return nil, err
+		}
 	}
 	if a.registry != nil {
 		a.registry.TouchToken(claims.SessionID, claims.IssuedAt, now)
 	}
 	return claims, nil
-}
-
-// cached returns the claims of an access token verified before, from the
-// verified-token cache.
-func (a *Auth) cached(token string, now time.Time) (*Claims, bool) {
-	if a.cache == nil {
-		return nil, false
-	}
-	return a.cache.lookup(token, now, a.cfg.Leeway, a.keys.Load())
 }
 
 // authTypes are the token types that authenticate requests.

@@ -55,13 +55,13 @@ type cacheStats struct {
 	misses atomic.Uint64
 }
 
-// lookup is get, counted in stats.
-func (c *tokenCache) lookup(token string, now time.Time, leeway time.Duration, keys *keySet) (*Claims, bool) {
-	claims, ok := c.get(token, now, leeway, keys)
-	if ok {
+// lookup is entry, counted in stats.
+func (c *tokenCache) lookup(t tokenRef, now time.Time, leeway time.Duration, keys *keySet) *cacheEntry {
+	e := c.entry(t, now, leeway, keys)
+	if e != nil {
 		c.stats.hits.Add(1)
 	} else {
 		c.stats.misses.Add(1)
 	}
-	return claims, ok
+	return e
 }

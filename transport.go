@@ -237,24 +237,91 @@ func (a *Auth) accessFromCookies(r *http.Request) (string, error) {
 	return payload + "." + sig, nil
 }
 
+// cachedAccess returns the cache entry of the access token a request
+// presents, found as accessToken finds it, and whether it came from
+// cookies; nil when there is no cache, no token, or the token is not cached
+// (accessToken then reads it again, with every check). It reads the cookies
+// unchecked (firstCookie), and joins no TwoCookies halves: a value equal
+// to a cached token is a plain cookie value of the right shape, so a hit
+// is what accessToken would have found.
+func (a *Auth) cachedAccess(r *http.Request, now time.Time) (*cacheEntry, bool, error) {
+	if a.cache == nil {
+		return nil, false, nil
+	}
+	token, ours, err := trimBearer(authorization(r), a.cfg.AuthScheme)
+	if err != nil {
+		return nil, false, err
+	}
+	var t tokenRef
+	switch {
+	case ours:
+		t.head = token
+	case !a.cookieMode():
+		return nil, false, nil
+	case a.cfg.Mode == OneCookie:
+		t.head = firstCookie(r, a.cfg.Cookies.AccessName)
+	default:
+		t.head, t.sig = firstCookie(r, a.cfg.Cookies.PayloadName), firstCookie(r, a.cfg.Cookies.SignatureName)
+		if t.head == "" || t.sig == "" || strings.IndexByte(t.sig, '.') >= 0 {
+			return nil, false, nil // accessToken says what is wrong
+		}
+	}
+	if t.head == "" || (!ours && (len(t.head) > maxTokenLen || len(t.sig) > maxTokenLen)) {
+		return nil, false, nil
+	}
+	return a.cache.lookup(t, now, a.cfg.Leeway, a.keys.Load()), !ours, nil
+}
+
 // cookieValue is the value of the named cookie, "" when absent or not a
 // plain cookie value. Only the first of several cookies of that name
 // counts. It scans the Cookie headers in place, allocating nothing (the
 // request's cookies are read on every authenticated request).
 func cookieValue(r *http.Request, name string) string {
+	return scanCookies(r, name, true)
+}
+
+// firstCookie is the value of the first cookie named name, "" when absent,
+// without cookieValue's checks of the value: a cookie whose value is not
+// plain is returned, not skipped, and no length bound applies.
+func firstCookie(r *http.Request, name string) string {
+	return scanCookies(r, name, false)
+}
+
+// scanCookies finds the value of the named cookie in the Cookie headers,
+// in place. With check, a value that is not a plain cookie value is
+// skipped (as net/http does) and one longer than maxTokenLen is "".
+func scanCookies(r *http.Request, name string, check bool) string {
 	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
 			var part string
-			part, line, _ = strings.Cut(line, ";")
-			k, v, ok := strings.Cut(strings.Trim(part, " \t\r\n"), "=")
-			if strings.Trim(k, " \t\r\n") != name {
+			if i := strings.IndexByte(line, ';'); i >= 0 {
+				part, line = line[:i], line[i+1:]
+			} else {
+				part, line = line, ""
+			}
+			part = trimCookieSpace(part)
+			// The name, then "=": a part that is longer than the name and
+			// whose byte after it is neither '=' nor space is another cookie.
+			if len(part) < len(name) || part[:len(name)] != name {
 				continue
 			}
-			if !ok {
+			rest := part[len(name):]
+			if len(rest) > 0 && rest[0] != '=' {
+				k, _, _ := strings.Cut(part, "=")
+				if trimCookieSpace(k) != name {
+					continue
+				}
+				rest = part[len(k):]
+			}
+			if len(rest) == 0 {
 				return "" // a bare name is a cookie without value, as net/http has it
 			}
+			v := rest[1:]
 			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
+			}
+			if !check {
+				return v
 			}
 			if !cookieSafe(v) {
 				continue // not a cookie value: net/http skips it too
@@ -268,17 +335,38 @@ func cookieValue(r *http.Request, name string) string {
 	return ""
 }
 
+// trimCookieSpace trims the spaces, tabs, CRs and LFs around s.
+func trimCookieSpace(s string) string {
+	for len(s) > 0 && cookieSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && cookieSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func cookieSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
 // cookieSafe reports whether v holds only the bytes RFC 6265 allows in a
 // cookie value.
 func cookieSafe(v string) bool {
 	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
+		if !cookieValueByte[v[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// cookieValueByte is the set of bytes RFC 6265 allows in a cookie value:
+// printable ASCII but space, '"', ',', ';' and '\\'.
+var cookieValueByte = func() (set [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		set[c] = c != '"' && c != ',' && c != ';' && c != '\\'
+	}
+	return set
+}()
 
 // refreshField is the body field that carries a refresh token (or, with
 // Config.Sliding, the sliding token) to the refresh endpoints.

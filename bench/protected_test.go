@@ -207,3 +207,22 @@ func ginJWTv3(b *testing.B) (*gin.Engine, string) {
 	}
 	return r, tok.AccessToken
 }
+
+// BenchmarkPairedRepeated measures a repeated token (a verified-token cache
+// hit) of each algorithm against bare gin, alternately in one run (see
+// pairedRatio). Run it with -benchtime 100000x.
+func BenchmarkPairedRepeated(b *testing.B) {
+	bare := gin.New()
+	bare.GET("/hello", hello)
+	base := pairedSide{bare, bearer("/hello", "unused"), http.StatusOK}
+	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
+		b.Run("impl=ginjwt-"+alg+"-repeated", func(b *testing.B) {
+			r, token := ginjwtEngine(b, alg, false, false)
+			pairedRatio(b, base, pairedSide{r, bearer("/hello", token), http.StatusOK})
+		})
+	}
+	b.Run("impl=ginjwt-HS256-registry-repeated", func(b *testing.B) {
+		r, token := ginjwtEngine(b, "HS256", true, false)
+		pairedRatio(b, base, pairedSide{r, bearer("/hello", token), http.StatusOK})
+	})
+}
