@@ -2,10 +2,12 @@ package ginjwt
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -72,6 +74,15 @@ func csrfSecret(cfg *Config, first Key) ([]byte, error) {
 		return cfg.CSRF.Secret, nil
 	}
 	material := first.Secret
+	if material == nil && first.Private == nil {
+		// No key signs: the keys are public, and nothing secret can be
+		// derived from them.
+		if cfg.Mode != JSON && !cfg.CSRF.Disabled {
+			return nil, errors.New("ginjwt: Config.CSRF.Secret is required in the cookie modes when no key signs (32+ random bytes, the same on every instance)")
+		}
+		material = make([]byte, 32)
+		_, _ = rand.Read(material)
+	}
 	if material == nil {
 		der, err := x509.MarshalPKCS8PrivateKey(first.Private)
 		if err != nil {

@@ -125,7 +125,7 @@ func classify(err error) errorCode {
 	if errors.Is(err, users.ErrInvalidCredentials) {
 		err = ErrInvalidCredentials
 	}
-	if !errors.Is(err, ErrUnavailable) && unavailable(err) {
+	if !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrRemoteUnavailable) && unavailable(err) {
 		err = ErrUnavailable
 	}
 	for _, row := range errorCodes {

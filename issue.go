@@ -311,9 +311,15 @@ func (a *Auth) logoutRequest(c *gin.Context) error {
 // no session it may end (unparsable, forged, an expired access token), and
 // errLogoutNoToken when the request has no token at all.
 func (a *Auth) logoutClaims(c *gin.Context) (*Claims, error) {
+	_, claims, err := a.logoutToken(c)
+	return claims, err
+}
+
+// logoutToken is logoutClaims that also returns the token.
+func (a *Auth) logoutToken(c *gin.Context) (string, *Claims, error) {
 	if a.csrfOn() {
 		if err := a.checkOrigin(c.Request, false); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
 	token, fromCookie, err := a.refreshToken(c)
@@ -327,23 +333,23 @@ func (a *Auth) logoutClaims(c *gin.Context) (*Claims, error) {
 	}
 	switch {
 	case errors.Is(err, ErrTokenMissing):
-		return nil, errLogoutNoToken
+		return "", nil, errLogoutNoToken
 	case tokenError(err):
-		return nil, nil // a malformed Authorization header or cookie
+		return "", nil, nil // a malformed Authorization header or cookie
 	case err != nil:
-		return nil, err // a malformed body, or a token in two places
+		return "", nil, err // a malformed body, or a token in two places
 	}
 	claims, err := a.parse(token)
 	if claims == nil {
-		return nil, nil
+		return "", nil, nil
 	}
 	if fromCookie && a.csrfOn() {
 		if err := a.checkCSRF(c.Request, claims.SessionID); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
 	if claims.Type == AccessToken && err != nil {
-		return nil, nil
+		return "", nil, nil
 	}
-	return claims, nil
+	return token, claims, nil
 }

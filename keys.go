@@ -309,7 +309,9 @@ func newKeySet(keys []*signingKey) (*keySet, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("at least one key is required")
 	}
-	if !keys[0].canSign() {
+	// A set where no key signs only verifies (a client service's, holding
+	// the auth service's public keys); otherwise the first key signs.
+	if !keys[0].canSign() && slices.ContainsFunc(keys, (*signingKey).canSign) {
 		return nil, fmt.Errorf("the first key (%q) signs new tokens and needs a Secret or a Private key", keys[0].id)
 	}
 	ks := &keySet{current: keys[0], byID: map[string]*signingKey{}, byHeader: map[string]keyHeader{}}

@@ -184,40 +184,46 @@ func (a *Auth) obtain(c *gin.Context) {
 // update or logout request. With Config.Sliding it is the sliding token,
 // which may have expired as long as its refresh_exp has not.
 func (a *Auth) presentedRefresh(c *gin.Context) (*Claims, error) {
+	_, claims, err := a.presentedRefreshToken(c)
+	return claims, err
+}
+
+// presentedRefreshToken is presentedRefresh that also returns the token.
+func (a *Auth) presentedRefreshToken(c *gin.Context) (string, *Claims, error) {
 	if a.csrfOn() {
 		// Whatever carries the token, the answer sets cookies: another
 		// site must not plant a session of its choosing (login CSRF).
 		if err := a.checkOrigin(c.Request, false); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
 	token, fromCookie, err := a.refreshToken(c)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	claims, err := a.parse(token)
 	if claims != nil && fromCookie && a.csrfOn() {
 		if err := a.checkCSRF(c.Request, claims.SessionID); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
 	if a.cfg.Sliding && errors.Is(err, ErrTokenExpired) && claims.Type == SlidingToken {
 		if !a.now().Before(claims.RefreshExpiresAt.Add(a.cfg.Leeway)) {
-			return nil, withDetail(ErrTokenExpired, "the sliding token can no longer be refreshed")
+			return "", nil, withDetail(ErrTokenExpired, "the sliding token can no longer be refreshed")
 		}
 		err = nil
 	}
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	want := RefreshToken
 	if a.cfg.Sliding {
 		want = SlidingToken
 	}
 	if err := requireType(claims, want); err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	return claims, nil
+	return token, claims, nil
 }
 
 // reloadUser fetches the token's user again, so that a refresh carries

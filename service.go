@@ -44,6 +44,13 @@ type Service struct {
 	// not have — whether a verified token still stands. Package remote sets
 	// it; an application has no reason to.
 	Revocations Revocations
+	// KeyMissing, on a client service, is called when a token names a key
+	// the set lacks: it may replace the set ([Auth.SetKeys]) and reports
+	// whether the set changed since the call began, in which case the
+	// token is verified once more. Bounding how often it fetches is its
+	// business: every token with an unknown kid calls it. Package remote
+	// sets it.
+	KeyMissing func() bool
 }
 
 // Revocations tells whether verified tokens are revoked, for an Auth
@@ -146,7 +153,7 @@ func (s *serviceAuth) forwarded(r *http.Request, facts RequestFacts) RequestFact
 // checkRevocations asks Config.Service.Revocations about a verified token.
 func (a *Auth) checkRevocations(ctx context.Context, token string, c *Claims) error {
 	err := a.cfg.Service.Revocations.Check(ctx, token, c)
-	if err != nil && !errors.Is(err, ErrTokenRevoked) && !errors.Is(err, ErrRemoteUnavailable) {
+	if err != nil && !tokenError(err) && !errors.Is(err, ErrRemoteUnavailable) {
 		return fmt.Errorf("%w: %w", ErrRemoteUnavailable, err)
 	}
 	return err

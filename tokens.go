@@ -353,13 +353,16 @@ func (ks *keySet) keyFor(segment string) (*signingKey, tokenTyp, error) {
 		k = ks.byID[h.Kid]
 	}
 	if k == nil {
-		return nil, typNone, withDetail(ErrTokenInvalid, "the token names an unknown key")
+		return nil, typNone, errUnknownKey
 	}
 	if h.Alg != k.alg {
 		return nil, typNone, withDetail(ErrTokenInvalid, "the token's algorithm is not its key's")
 	}
 	return k, parseTyp(h.Typ), nil
 }
+
+// errUnknownKey refuses a token whose kid names no key of the set.
+var errUnknownKey = withDetail(ErrTokenInvalid, "the token names an unknown key")
 
 // parse verifies token's signature and decodes its claims, at the time of
 // the configured clock. See parseAt.
@@ -380,6 +383,9 @@ func (a *Auth) parseKey(token string, now time.Time) (*Claims, *signingKey, erro
 		return nil, nil, ErrTokenMissing
 	}
 	payload, k, typ, err := a.keys.Load().verifyJWS(token)
+	if err == errUnknownKey && a.cfg.Service.KeyMissing != nil && a.cfg.Service.KeyMissing() {
+		payload, k, typ, err = a.keys.Load().verifyJWS(token) // the set changed: once more
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,149 @@
+package remote
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+
+	"github.com/ginjwt/ginjwt"
+)
+
+// keySource keeps the client service's Auth verifying with the auth
+// service's JWKS. The fetch policy is ours (one fetch at a time, a
+// cooldown for unknown kids, the last good set kept, answers bounded in
+// size); reading and validating each JWK is keyfunc's (and jwkset's,
+// which it is built on).
+type keySource struct {
+	cl *Client
+
+	mu        sync.Mutex   // held during a fetch: one at a time
+	last      time.Time    // when the last fetch for an unknown kid began
+	gen       atomic.Int64 // bumped whenever the set changes
+	fetches   atomic.Int64 // JWKS requests made, for tests and metrics
+	lastGood  atomic.Pointer[time.Time]
+	lastError atomic.Pointer[error]
+}
+
+// fetch reads the JWKS and returns the keys to verify with: those with
+// use "sig", a kid, and an algorithm of Config.Algorithms. A key keyfunc
+// cannot read is skipped; a set with no usable key is an error.
+func (k *keySource) fetch(ctx context.Context) ([]ginjwt.Key, error) {
+	k.fetches.Add(1)
+	cfg := &k.cl.cfg
+	a, err := k.cl.call(ctx, http.MethodGet, cfg.authURL(cfg.AuthPaths.JWKS), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := a.decode(&set); err != nil {
+		return nil, err
+	}
+	var keys []ginjwt.Key
+	for _, raw := range set.Keys {
+		kf, err := keyfunc.NewJWKJSON(raw)
+		if err != nil {
+			continue // not a key keyfunc reads: not one of ours
+		}
+		jwks, err := kf.Storage().KeyReadAll(ctx)
+		if err != nil || len(jwks) != 1 {
+			continue
+		}
+		key, ok := verifyKey(jwks[0], cfg.Algorithms)
+		if ok {
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: the JWKS has no key with use \"sig\", a kid and an algorithm of Config.Algorithms", ginjwt.ErrRemoteBadAnswer)
+	}
+	return keys, nil
+}
+
+// verifyKey turns a JWK into a key that only verifies.
+func verifyKey(j jwkset.JWK, algs []string) (ginjwt.Key, bool) {
+	m := j.Marshal()
+	if m.USE != jwkset.UseSig || m.KID == "" || !slices.Contains(algs, m.ALG.String()) {
+		return ginjwt.Key{}, false
+	}
+	pub := j.Key()
+	if s, ok := pub.(crypto.Signer); ok {
+		pub = s.Public() // a private key published by mistake: keep its public half only
+	}
+	return ginjwt.Key{ID: m.KID, Algorithm: m.ALG.String(), Public: pub}, true
+}
+
+// refresh fetches the JWKS and installs it; on failure the last good set
+// stays. It reports whether the set was replaced.
+func (k *keySource) refresh(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.cl.cfg.Timeout)
+	defer cancel()
+	keys, err := k.fetch(ctx)
+	if err == nil {
+		if err = k.cl.auth.SetKeys(keys); err != nil {
+			err = fmt.Errorf("%w: %w", ginjwt.ErrRemoteBadAnswer, err)
+		}
+	}
+	if err != nil {
+		k.lastError.Store(&err)
+		return false, err
+	}
+	now := k.cl.cfg.Clock()
+	k.lastGood.Store(&now)
+	k.gen.Add(1)
+	return true, nil
+}
+
+// missing is ginjwt's Config.Service.KeyMissing: a token names a key the
+// set lacks. Concurrent callers share one fetch (they wait for it and
+// then see its result); after a fetch, further unknown kids wait for the
+// cooldown, whatever they name. It reports whether the set changed since
+// the call began.
+func (k *keySource) missing() bool {
+	gen := k.gen.Load()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.gen.Load() != gen {
+		return true // a fetch landed while this call waited
+	}
+	now := k.cl.cfg.Clock()
+	if !k.last.IsZero() && now.Sub(k.last) < k.cl.cfg.KeyCooldown {
+		return false
+	}
+	k.last = now
+	changed, err := k.refresh(context.Background())
+	if err != nil {
+		k.cl.log.Warn("ginjwt remote: fetching the JWKS for an unknown kid failed; the last good key set stays", "error", err)
+	}
+	return changed
+}
+
+// loop fetches the JWKS every KeyRefresh until ctx ends.
+func (k *keySource) loop(ctx context.Context) {
+	t := time.NewTicker(k.cl.cfg.KeyRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		k.mu.Lock()
+		_, err := k.refresh(ctx)
+		k.mu.Unlock()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			k.cl.log.Warn("ginjwt remote: refreshing the JWKS failed; the last good key set stays", "error", err)
+		}
+	}
+}
