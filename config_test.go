@@ -34,7 +34,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"wrong curve", Config{Keys: []Key{{Algorithm: "ES256", Private: p384}}}, "P-256"},
 		{"RSA alg with EC key", Config{Keys: []Key{{Algorithm: "RS256", Private: p384}}}, "needs an RSA key"},
 		{"mismatched pair", Config{Keys: []Key{{Algorithm: "ES256", Private: es.Private, Public: other.Private.Public()}}}, "Public does not belong to Private"},
-		{"verify-only first", Config{Keys: []Key{{Algorithm: "ES256", Public: es.Private.Public()}}}, "the first key"},
+		{"verify-only first", Config{Keys: []Key{{Algorithm: "ES256", Public: es.Private.Public()}, {Algorithm: "ES256", Private: other.Private}}}, "the first key"},
 		{"duplicate kid", Config{Keys: []Key{{ID: "k", Algorithm: "HS256", Secret: testSecret}, {ID: "k", Algorithm: "ES256", Private: es.Private}}}, `two keys have the ID "k"`},
 		{"negative AccessTTL", Config{SigningKey: testSecret, AccessTTL: -time.Second}, "Config.AccessTTL must be positive"},
 		{"sub-second RefreshTTL", Config{SigningKey: testSecret, RefreshTTL: time.Millisecond}, "Config.RefreshTTL must be at least one second"},
