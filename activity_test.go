@@ -20,7 +20,7 @@ func TestLastUsedAdvances(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, func(c *Config) {
 			c.Registry.ActivityEvery = time.Hour
-			c.AccessTTL = 2 * time.Hour
+			c.Tokens.AccessTTL = 2 * time.Hour
 		})
 		h.user("alice")
 		p := h.login("alice")

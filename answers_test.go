@@ -52,7 +52,7 @@ func TestAnswersWriteTimesOneWay(t *testing.T) {
 	ck.Advance(123456789 * time.Nanosecond)
 	odd := func(c *Config) {
 		c.Clock = func() time.Time { return ck.Now().In(zone) }
-		c.UpdateLastLogin = true
+		c.Accounts.UpdateLastLogin = true
 		c.Registry.Devices = true
 	}
 	h := newHarness(t, nil, odd)
@@ -124,7 +124,7 @@ func TestLoginAnswerCarriesTokenTypeAndExpiresIn(t *testing.T) {
 	}
 	t.Run("json", func(t *testing.T) {
 		h := newHarness(t, nil, func(c *Config) {
-			c.AccessTTL, c.RefreshTTL, c.DisableRefreshRotation = 10*time.Minute, 30*time.Minute, true
+			c.Tokens.AccessTTL, c.Tokens.RefreshTTL, c.Tokens.DisableRefreshRotation = 10*time.Minute, 30*time.Minute, true
 		})
 		h.user("alice")
 		h.clock.Advance(700 * time.Millisecond) // iat with milliseconds, exp whole seconds
@@ -141,7 +141,7 @@ func TestLoginAnswerCarriesTokenTypeAndExpiresIn(t *testing.T) {
 		wantStatus(t, h.do(req{path: "/api/hello", header: http.Header{"Authorization": {"Bearer " + r.Access}}}), 200)
 	})
 	t.Run("another scheme", func(t *testing.T) {
-		h := newHarness(t, nil, func(c *Config) { c.AuthScheme = "JWT"; c.DisableRefreshRotation = true })
+		h := newHarness(t, nil, func(c *Config) { c.Transport.AuthScheme = "JWT"; c.Tokens.DisableRefreshRotation = true })
 		h.user("alice")
 		w := h.do(req{path: "/auth/token", json: map[string]string{"username": "alice", "password": "pw-alice"}})
 		p := check(t, w, "JWT", 299, 300)
@@ -152,7 +152,7 @@ func TestLoginAnswerCarriesTokenTypeAndExpiresIn(t *testing.T) {
 		wantStatus(t, h.do(req{path: "/api/hello", header: http.Header{"Authorization": {"JWT " + p.Access}}}), 200)
 	})
 	t.Run("sliding", func(t *testing.T) {
-		h := newHarness(t, nil, func(c *Config) { c.Sliding = true; c.SlidingTTL = 2 * time.Minute })
+		h := newHarness(t, nil, func(c *Config) { c.Tokens.Sliding = true; c.Tokens.SlidingTTL = 2 * time.Minute })
 		h.user("alice")
 		w := h.do(req{path: "/auth/token", json: map[string]string{"username": "alice", "password": "pw-alice"}})
 		if a := check(t, w, "Bearer", 119, 120); a.Token == "" {

@@ -18,13 +18,13 @@ import (
 // longer than Config.MaxBodyBytes is refused before it is read, and any other
 // is cut off at that size.
 func (a *Auth) limitBody(c *gin.Context) {
-	if c.Request.ContentLength > a.cfg.MaxBodyBytes {
+	if c.Request.ContentLength > a.cfg.Limits.MaxBodyBytes {
 		c.Header("Connection", "close")
 		AbortWithError(c, ErrBodyTooLarge)
 		return
 	}
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.cfg.MaxBodyBytes)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.cfg.Limits.MaxBodyBytes)
 	}
 	c.Next()
 }
@@ -89,7 +89,7 @@ func (a *Auth) bodyFields(c *gin.Context, names ...string) (fields, error) {
 // holds on routes the limitBody handler does not cover (an application's
 // own logout view calling [Auth.Logout]). The body is consumed.
 func (a *Auth) readBody(c *gin.Context) ([]byte, error) {
-	limit := a.cfg.MaxBodyBytes
+	limit := a.cfg.Limits.MaxBodyBytes
 	b, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
 	if err == nil && int64(len(b)) > limit {
 		err = &http.MaxBytesError{Limit: limit}

@@ -80,7 +80,7 @@ func TestJSONBodyRefusesDuplicateMembers(t *testing.T) {
 // size limit, declared or not.
 func TestJSONBodyLimitWithManyMembers(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.MaxBodyBytes = 1 << 10 })
+	h := newHarness(t, nil, func(c *Config) { c.Limits.MaxBodyBytes = 1 << 10 })
 	var b strings.Builder
 	b.WriteString(`{"username":"alice","password":"x"`)
 	for i := 0; b.Len() < 8<<10; i++ {
@@ -105,7 +105,7 @@ func TestJSONBodyLimitWithManyMembers(t *testing.T) {
 func TestOversizedBodyIs413WhateverItsType(t *testing.T) {
 	t.Parallel()
 	const limit = 1 << 10
-	h := newHarness(t, nil, func(c *Config) { c.MaxBodyBytes = limit })
+	h := newHarness(t, nil, func(c *Config) { c.Limits.MaxBodyBytes = limit })
 	h.user("alice")
 	access := h.login("alice").Access
 	var sawChunked sync.Map // path+content type → the server saw a chunked body

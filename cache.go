@@ -22,12 +22,12 @@ type Cache struct {
 	MaxBytes int64
 }
 
-func (c *Cache) resolve() {
+func (c *Cache) resolve(def Cache) {
 	if c.MaxEntries <= 0 {
-		c.MaxEntries = 10_000
+		c.MaxEntries = def.MaxEntries
 	}
 	if c.MaxBytes <= 0 {
-		c.MaxBytes = 16 << 20
+		c.MaxBytes = def.MaxBytes
 	}
 }
 

@@ -24,7 +24,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		want string
 	}{
 		{"no key", Config{}, "Config.SigningKey or Config.Keys is required"},
-		{"short HMAC key", Config{SigningKey: []byte("too short")}, "Config.Keys[0]: Secret is 9 bytes; HS256 needs at least 32"},
+		{"short HMAC key", Config{SigningKey: []byte("too short")}, "Config.SigningKey is 9 bytes; HS256 needs at least 32"},
 		{"short HS512 key", Config{Keys: []Key{{Algorithm: "HS512", Secret: testSecret}}}, "HS512 needs at least 64"},
 		{"both keys", Config{SigningKey: testSecret, Keys: []Key{{Algorithm: "HS256", Secret: testSecret}}}, "not both"},
 		{"unknown algorithm", Config{Keys: []Key{{Algorithm: "HS257", Secret: testSecret}}}, `unknown Algorithm "HS257"`},
@@ -36,17 +36,17 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"mismatched pair", Config{Keys: []Key{{Algorithm: "ES256", Private: es.Private, Public: other.Private.Public()}}}, "Public does not belong to Private"},
 		{"verify-only first", Config{Keys: []Key{{Algorithm: "ES256", Public: es.Private.Public()}, {Algorithm: "ES256", Private: other.Private}}}, "the first key"},
 		{"duplicate kid", Config{Keys: []Key{{ID: "k", Algorithm: "HS256", Secret: testSecret}, {ID: "k", Algorithm: "ES256", Private: es.Private}}}, `two keys have the ID "k"`},
-		{"negative AccessTTL", Config{SigningKey: testSecret, AccessTTL: -time.Second}, "Config.AccessTTL must be positive"},
-		{"sub-second RefreshTTL", Config{SigningKey: testSecret, RefreshTTL: time.Millisecond}, "Config.RefreshTTL must be at least one second"},
-		{"refresh shorter than access", Config{SigningKey: testSecret, AccessTTL: time.Hour, RefreshTTL: time.Minute}, "Config.RefreshTTL"},
-		{"leeway", Config{SigningKey: testSecret, Leeway: time.Hour}, "Config.Leeway"},
-		{"prefix", Config{SigningKey: testSecret, Prefix: "auth"}, "Config.Prefix"},
-		{"path", Config{SigningKey: testSecret, Paths: Paths{Refresh: "refresh"}}, "Config.Paths.Refresh"},
-		{"body limit", Config{SigningKey: testSecret, MaxBodyBytes: -1}, "Config.MaxBodyBytes"},
-		{"proxies", Config{SigningKey: testSecret, Paths: Paths{Obtain: "-"}, TrustedProxies: []string{"nope"}}, "Config.TrustedProxies"},
-		{"scheme", Config{SigningKey: testSecret, AuthScheme: "Bearer x"}, "Config.AuthScheme"},
-		{"audience", Config{SigningKey: testSecret, Audience: []string{""}}, "Config.Audience[0]"},
-		{"sliding with rotation", Config{SigningKey: testSecret, Sliding: true, RotateRefresh: true}, "Config.Sliding"},
+		{"negative AccessTTL", Config{SigningKey: testSecret, Tokens: Tokens{AccessTTL: -time.Second}}, "Config.Tokens.AccessTTL must be positive"},
+		{"sub-second RefreshTTL", Config{SigningKey: testSecret, Tokens: Tokens{RefreshTTL: time.Millisecond}}, "Config.Tokens.RefreshTTL must be at least one second"},
+		{"refresh shorter than access", Config{SigningKey: testSecret, Tokens: Tokens{AccessTTL: time.Hour, RefreshTTL: time.Minute}}, "Config.Tokens.RefreshTTL"},
+		{"leeway", Config{SigningKey: testSecret, Tokens: Tokens{Leeway: time.Hour}}, "Config.Tokens.Leeway"},
+		{"prefix", Config{SigningKey: testSecret, Routes: Routes{Prefix: "auth"}}, "Config.Routes.Prefix"},
+		{"path", Config{SigningKey: testSecret, Routes: Routes{Paths: Paths{Refresh: "refresh"}}}, "Config.Routes.Paths.Refresh"},
+		{"body limit", Config{SigningKey: testSecret, Limits: Limits{MaxBodyBytes: -1}}, "Config.Limits.MaxBodyBytes"},
+		{"proxies", Config{SigningKey: testSecret, Transport: Transport{TrustedProxies: []string{"nope"}}, Routes: Routes{Paths: Paths{Obtain: "-"}}}, "Config.Transport.TrustedProxies"},
+		{"scheme", Config{SigningKey: testSecret, Transport: Transport{AuthScheme: "Bearer x"}}, "Config.Transport.AuthScheme"},
+		{"audience", Config{SigningKey: testSecret, Tokens: Tokens{Audience: []string{""}}}, "Config.Tokens.Audience[0]"},
+		{"sliding with update", Config{SigningKey: testSecret, Tokens: Tokens{Sliding: true, AllowRefreshUpdate: true}}, "Config.Tokens.AllowRefreshUpdate"},
 		{"no user store", Config{SigningKey: testSecret}, "Config.Users or Config.DB is required"},
 	}
 	for _, tc := range cases {
@@ -61,14 +61,14 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 
 func TestConfigDefaults(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{SigningKey: testSecret, Paths: Paths{Obtain: "-"}})
+	a, err := New(Config{SigningKey: testSecret, Routes: Routes{Paths: Paths{Obtain: "-"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := a.cfg
-	if c.AccessTTL != 5*time.Minute || c.RefreshTTL != 24*time.Hour || c.Prefix != "/auth" || c.MaxBodyBytes != 64<<10 ||
-		c.AuthScheme != "Bearer" || c.Throttle.PerAccount != 10 || c.Throttle.PerIP != 50 || c.Throttle.Window != 15*time.Minute ||
-		c.Paths.Refresh != "/token/refresh" || c.Paths.Obtain != "-" {
+	if c.Tokens.AccessTTL != 5*time.Minute || c.Tokens.RefreshTTL != 24*time.Hour || c.Routes.Prefix != "/auth" || c.Limits.MaxBodyBytes != 64<<10 ||
+		c.Transport.AuthScheme != "Bearer" || c.Limits.Throttle.PerAccount != 10 || c.Limits.Throttle.PerIP != 50 || c.Limits.Throttle.Window != 15*time.Minute ||
+		c.Routes.Paths.Refresh != "/token/refresh" || c.Routes.Paths.Obtain != "-" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -116,7 +116,7 @@ func TestJWKSPublishesOnlyPublicKeys(t *testing.T) {
 	ec, _ := GenerateKey("ES256")
 	rs, _ := GenerateKey("RS256")
 	ed, _ := GenerateKey("EdDSA")
-	a, err := New(Config{Keys: []Key{ec, rs, ed, {Algorithm: "HS256", Secret: testSecret}}, Paths: Paths{Obtain: "-"}})
+	a, err := New(Config{Keys: []Key{ec, rs, ed, {Algorithm: "HS256", Secret: testSecret}}, Routes: Routes{Paths: Paths{Obtain: "-"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

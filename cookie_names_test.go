@@ -64,7 +64,7 @@ func TestCookieNamePrefixes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := cookieHarness(t, nil, tc.mode, func(c *Config) { c.Cookies = tc.cookies })
+			h := cookieHarness(t, nil, tc.mode, func(c *Config) { c.Transport.Cookies = tc.cookies })
 			h.user("alice")
 			b := newBrowser(t, h)
 			set := b.login("alice").Result().Cookies()
@@ -104,17 +104,17 @@ func TestCookieNamePrefixErrors(t *testing.T) {
 		cookies Cookies
 		field   string
 	}{
-		"__Host- refresh cookie":   {Cookies{RefreshName: "__Host-r"}, "Config.Cookies.RefreshName"},
-		"__host- in lower case":    {Cookies{RefreshName: "__host-r"}, "Config.Cookies.RefreshName"},
-		"__Host- with a domain":    {Cookies{AccessName: "__Host-a", Domain: "example.com"}, "Config.Cookies.AccessName"},
-		"__Host- and insecure":     {Cookies{CSRFName: "__Host-x", Insecure: true}, "Config.Cookies.CSRFName"},
-		"__Secure- and insecure":   {Cookies{PayloadName: "__SECURE-p", Insecure: true}, "Config.Cookies.PayloadName"},
-		"not a token":              {Cookies{SignatureName: "a;b"}, "Config.Cookies.SignatureName"},
-		"control character":        {Cookies{AccessName: "a\x01"}, "Config.Cookies.AccessName"},
-		"HostPrefix with a domain": {Cookies{HostPrefix: true, Domain: "example.com"}, "Config.Cookies.HostPrefix"},
+		"__Host- refresh cookie":   {Cookies{RefreshName: "__Host-r"}, "Config.Transport.Cookies.RefreshName"},
+		"__host- in lower case":    {Cookies{RefreshName: "__host-r"}, "Config.Transport.Cookies.RefreshName"},
+		"__Host- with a domain":    {Cookies{AccessName: "__Host-a", Domain: "example.com"}, "Config.Transport.Cookies.AccessName"},
+		"__Host- and insecure":     {Cookies{CSRFName: "__Host-x", Insecure: true}, "Config.Transport.Cookies.CSRFName"},
+		"__Secure- and insecure":   {Cookies{PayloadName: "__SECURE-p", Insecure: true}, "Config.Transport.Cookies.PayloadName"},
+		"not a token":              {Cookies{SignatureName: "a;b"}, "Config.Transport.Cookies.SignatureName"},
+		"control character":        {Cookies{AccessName: "a\x01"}, "Config.Transport.Cookies.AccessName"},
+		"HostPrefix with a domain": {Cookies{HostPrefix: true, Domain: "example.com"}, "Config.Transport.Cookies.HostPrefix"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := New(Config{SigningKey: testSecret, Mode: OneCookie, Cookies: tc.cookies, Paths: Paths{Obtain: "-"}})
+			_, err := New(Config{SigningKey: testSecret, Mode: OneCookie, Transport: Transport{Cookies: tc.cookies}, Routes: Routes{Paths: Paths{Obtain: "-"}}})
 			if err == nil || !strings.Contains(err.Error(), tc.field) {
 				t.Fatalf("want an error naming %s, got %v", tc.field, err)
 			}

@@ -75,7 +75,7 @@ func (b *browser) do(r req) *httptest.ResponseRecorder {
 // csrf returns the headers an SPA sends on unsafe requests.
 func (b *browser) csrf() http.Header {
 	h := http.Header{}
-	if c := b.jar[b.h.auth.cfg.Cookies.CSRFName]; c != nil {
+	if c := b.jar[b.h.auth.cfg.Transport.Cookies.CSRFName]; c != nil {
 		h.Set("X-CSRF-Token", c.Value)
 	}
 	return h
@@ -177,7 +177,7 @@ func TestCookieAttributes(t *testing.T) {
 func TestCookieAttributesConfigured(t *testing.T) {
 	t.Parallel()
 	h := cookieHarness(t, nil, OneCookie, func(c *Config) {
-		c.Cookies = Cookies{HostPrefix: true, SameSite: http.SameSiteStrictMode, AccessName: "acc"}
+		c.Transport.Cookies = Cookies{HostPrefix: true, SameSite: http.SameSiteStrictMode, AccessName: "acc"}
 	})
 	h.user("alice")
 	b := newBrowser(t, h)
@@ -190,7 +190,7 @@ func TestCookieAttributesConfigured(t *testing.T) {
 	}
 	wantStatus(t, b.do(req{path: "/api/hello"}), 200)
 
-	d := cookieHarness(t, nil, OneCookie, func(c *Config) { c.Cookies.Domain = "example.com"; c.Cookies.Insecure = true })
+	d := cookieHarness(t, nil, OneCookie, func(c *Config) { c.Transport.Cookies.Domain = "example.com"; c.Transport.Cookies.Insecure = true })
 	d.user("bob")
 	for _, c := range setCookies(newBrowser(t, d).login("bob")) {
 		if c.Domain != "example.com" || c.Secure {
@@ -202,8 +202,9 @@ func TestCookieAttributesConfigured(t *testing.T) {
 		"prefix and domain":   {HostPrefix: true, Domain: "example.com"},
 		"none and insecure":   {SameSite: http.SameSiteNoneMode, Insecure: true},
 		"bad name":            {AccessName: "a b"},
+		"bad domain":          {Domain: "exa mple.com"},
 	} {
-		if _, err := New(Config{SigningKey: testSecret, Mode: OneCookie, Cookies: cfg, Paths: Paths{Obtain: "-"}}); err == nil || !strings.Contains(err.Error(), "Config.Cookies") {
+		if _, err := New(Config{SigningKey: testSecret, Mode: OneCookie, Transport: Transport{Cookies: cfg}, Routes: Routes{Paths: Paths{Obtain: "-"}}}); err == nil || !strings.Contains(err.Error(), "Config.Transport.Cookies") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -271,7 +272,7 @@ func TestCookieFlow(t *testing.T) {
 
 func TestCSRFFailures(t *testing.T) {
 	t.Parallel()
-	h := cookieHarness(t, nil, TwoCookies, func(c *Config) { c.CSRF.TrustedOrigins = []string{"https://app.example.net"} })
+	h := cookieHarness(t, nil, TwoCookies, func(c *Config) { c.Transport.CSRF.TrustedOrigins = []string{"https://app.example.net"} })
 	h.user("alice")
 	b := newBrowser(t, h)
 	b.login("alice")

@@ -77,12 +77,12 @@ func TestCrashChild(t *testing.T) {
 		SigningKey: testSecret,
 		DB:         db,
 		Users:      users.NewStore(db, users.WithHasher(fastHasher())),
-		Throttle:   Throttle{Disabled: true},
 		Registry: RegistryConfig{
 			Async:    true,
 			Pipeline: func(steps []pipeline.Step) []pipeline.Step { return append(steps, slow) },
 		},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Limits: Limits{Throttle: Throttle{Disabled: true}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -47,38 +47,38 @@ type CSRF struct {
 }
 
 // resolve fills defaults and checks the trusted origins.
-func (c *CSRF) resolve() error {
-	if c.HeaderName == "" {
-		c.HeaderName = "X-CSRF-Token"
-	}
+func (c *CSRF) resolve(def CSRF) error {
+	orDefault(&c.HeaderName, def.HeaderName)
 	if len(c.Secret) > 0 && len(c.Secret) < 32 {
-		return fmt.Errorf("ginjwt: Config.CSRF.Secret is %d bytes; at least 32 are needed", len(c.Secret))
+		return fmt.Errorf("ginjwt: Config.Transport.CSRF.Secret is %d bytes; at least 32 are needed", len(c.Secret))
 	}
+	origins := make([]string, len(c.TrustedOrigins)) // the caller's slice stays as it was
 	for i, o := range c.TrustedOrigins {
 		norm, ok := normalizeOrigin(o)
 		if !ok {
-			return fmt.Errorf("ginjwt: Config.CSRF.TrustedOrigins[%d] must be scheme://host[:port], got %q", i, o)
+			return fmt.Errorf("ginjwt: Config.Transport.CSRF.TrustedOrigins[%d] must be scheme://host[:port], got %q", i, o)
 		}
-		c.TrustedOrigins[i] = norm
+		origins[i] = norm
 	}
+	c.TrustedOrigins = origins
 	return nil
 }
 
 // csrfOn reports whether CSRF protection applies.
-func (a *Auth) csrfOn() bool { return a.cookieMode() && !a.cfg.CSRF.Disabled }
+func (a *Auth) csrfOn() bool { return a.cookieMode() && !a.cfg.Transport.CSRF.Disabled }
 
 // csrfSecret derives the CSRF key from the first signing key, or returns
 // the configured one.
-func csrfSecret(cfg *Config, first Key) ([]byte, error) {
-	if len(cfg.CSRF.Secret) > 0 {
-		return cfg.CSRF.Secret, nil
+func csrfSecret(c CSRF, mode Mode, first Key) ([]byte, error) {
+	if len(c.Secret) > 0 {
+		return c.Secret, nil
 	}
 	material := first.Secret
 	if material == nil && first.Private == nil {
 		// No key signs: the keys are public, and nothing secret can be
 		// derived from them.
-		if cfg.Mode != JSON && !cfg.CSRF.Disabled {
-			return nil, errors.New("ginjwt: Config.CSRF.Secret is required in the cookie modes when no key signs (32+ random bytes, the same on every instance)")
+		if mode != JSON && !c.Disabled {
+			return nil, errors.New("ginjwt: Config.Transport.CSRF.Secret is required in the cookie modes when no key signs (32+ random bytes, the same on every instance)")
 		}
 		material = make([]byte, 32)
 		_, _ = rand.Read(material)
@@ -137,10 +137,10 @@ func (a *Auth) checkSessionCSRF(r *http.Request, sid string, e *cacheEntry) erro
 	if v := r.Header[a.csrfHeader]; len(v) > 0 {
 		header = v[0]
 	}
-	cookie := cookieValue(r, a.cfg.Cookies.CSRFName)
+	cookie := cookieValue(r, a.cfg.Transport.Cookies.CSRFName)
 	want := a.sessionCSRF(sid, e)
 	if header == "" {
-		return withDetail(ErrCSRFFailed, "the "+a.cfg.CSRF.HeaderName+" header is missing")
+		return withDetail(ErrCSRFFailed, "the "+a.cfg.Transport.CSRF.HeaderName+" header is missing")
 	}
 	sameAsCookie := subtle.ConstantTimeCompare(bytesOf(header), bytesOf(cookie))
 	bound := subtle.ConstantTimeCompare(bytesOf(header), bytesOf(want))
@@ -208,7 +208,7 @@ func (a *Auth) trustedOrigin(origin string, r *http.Request) bool {
 	if own, ok := normalizeOrigin(scheme + "://" + r.Host); ok && norm == own {
 		return true
 	}
-	for _, t := range a.cfg.CSRF.TrustedOrigins {
+	for _, t := range a.cfg.Transport.CSRF.TrustedOrigins {
 		if norm == t {
 			return true
 		}

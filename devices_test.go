@@ -26,7 +26,7 @@ func TestSessionsShowDevices(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, func(c *Config) {
 			c.Registry.Devices = true
-			c.TrustedProxies = []string{"10.0.0.0/8"}
+			c.Transport.TrustedProxies = []string{"10.0.0.0/8"}
 		})
 		h.user("alice")
 		var mu sync.Mutex

@@ -86,7 +86,7 @@ func TestServiceConfigChecked(t *testing.T) {
 		{FeedPageSize: 10001},
 		{FeedPageSize: -1},
 	} {
-		_, err := New(Config{SigningKey: testSecret, Service: s, Paths: Paths{Obtain: "-"}})
+		_, err := New(Config{SigningKey: testSecret, Service: s, Routes: Routes{Paths: Paths{Obtain: "-"}}})
 		if err == nil || !strings.Contains(err.Error(), "Config.Service.") {
 			t.Errorf("%+v: %v", s, err)
 		}

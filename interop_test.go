@@ -240,7 +240,7 @@ func TestSlidingTokenIsAnAccessTokenToOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, nil, func(c *Config) { c.SigningKey = nil; c.Keys = []Key{key}; c.Sliding = true })
+	h := newHarness(t, nil, func(c *Config) { c.SigningKey = nil; c.Keys = []Key{key}; c.Tokens.Sliding = true })
 	h.user("alice")
 	srv := httptest.NewServer(h.engine)
 	defer srv.Close()

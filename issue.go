@@ -57,7 +57,7 @@ func (a *Auth) newClaims(typ TokenType, sid string, now time.Time, ttl time.Dura
 	return &Claims{
 		ID: id, SessionID: sid, Type: typ,
 		IssuedAt: now.Truncate(time.Second), NotBefore: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second),
-		Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
+		Issuer: a.cfg.Tokens.Issuer, Audience: slices.Clone(a.cfg.Tokens.Audience),
 		issuedNs: int32(now.Nanosecond()),
 	}
 }
@@ -68,8 +68,8 @@ func (a *Auth) setUser(ctx context.Context, u *users.User, c *Claims) error {
 	c.Username = u.Username
 	c.Perms = slices.Clone([]string(u.Perms))
 	c.Staff, c.Superuser = u.IsStaff, u.IsSuperuser
-	if a.cfg.ClaimsHook != nil {
-		if err := a.cfg.ClaimsHook(ctx, u, c); err != nil {
+	if a.cfg.Tokens.ClaimsHook != nil {
+		if err := a.cfg.Tokens.ClaimsHook(ctx, u, c); err != nil {
 			return fmt.Errorf("ginjwt: ClaimsHook: %w", err)
 		}
 	}
@@ -106,9 +106,9 @@ func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
 		return nil, err
 	}
 	now := a.now()
-	if a.cfg.Sliding {
-		c := a.newClaims(SlidingToken, "", now, a.cfg.SlidingTTL)
-		c.RefreshExpiresAt = now.Add(a.cfg.SlidingRefreshTTL).Truncate(time.Second)
+	if a.cfg.Tokens.Sliding {
+		c := a.newClaims(SlidingToken, "", now, a.cfg.Tokens.SlidingTTL)
+		c.RefreshExpiresAt = now.Add(a.cfg.Tokens.SlidingRefreshTTL).Truncate(time.Second)
 		c.Generation = gen
 		if err := a.setUser(ctx, u, c); err != nil {
 			return nil, err
@@ -119,7 +119,7 @@ func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
 		}
 		return &Pair{Access: tok, AccessClaims: c}, nil
 	}
-	rc := a.newClaims(RefreshToken, "", now, a.cfg.RefreshTTL)
+	rc := a.newClaims(RefreshToken, "", now, a.cfg.Tokens.RefreshTTL)
 	rc.Generation = gen
 	if err := a.setUser(ctx, u, rc); err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (a *Auth) issueAccess(ctx context.Context, rc *Claims, u *users.User, now t
 		}
 		p.Refresh, p.RefreshClaims = tok, rc
 	}
-	ac := a.newClaims(AccessToken, rc.SessionID, now, a.cfg.AccessTTL)
+	ac := a.newClaims(AccessToken, rc.SessionID, now, a.cfg.Tokens.AccessTTL)
 	ac.Generation = rc.Generation
 	if ac.ExpiresAt.After(rc.ExpiresAt) {
 		ac.ExpiresAt = rc.ExpiresAt
@@ -168,7 +168,7 @@ func (a *Auth) issueAccess(ctx context.Context, rc *Claims, u *users.User, now t
 func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh bool) (*Pair, error) {
 	now := a.now()
 	if rc.Type == SlidingToken {
-		c := a.newClaims(SlidingToken, rc.SessionID, now, a.cfg.SlidingTTL)
+		c := a.newClaims(SlidingToken, rc.SessionID, now, a.cfg.Tokens.SlidingTTL)
 		c.RefreshExpiresAt, c.Generation = rc.RefreshExpiresAt, rc.Generation
 		if c.ExpiresAt.After(c.RefreshExpiresAt) {
 			c.ExpiresAt = c.RefreshExpiresAt
@@ -185,7 +185,7 @@ func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh 
 	if !newRefresh {
 		return a.issueAccess(ctx, rc, u, now, false)
 	}
-	next := a.newClaims(RefreshToken, rc.SessionID, now, a.cfg.RefreshTTL)
+	next := a.newClaims(RefreshToken, rc.SessionID, now, a.cfg.Tokens.RefreshTTL)
 	next.Generation = rc.Generation
 	if err := a.userClaims(ctx, rc, u, next); err != nil {
 		return nil, err
@@ -201,7 +201,7 @@ func (a *Auth) reissue(ctx context.Context, rc *Claims, child pipeline.Token, u 
 	c := &Claims{
 		ID: child.ID, SessionID: child.SessionID, Type: RefreshToken,
 		IssuedAt: child.IssuedAt.Truncate(time.Second), NotBefore: child.IssuedAt.Truncate(time.Second), ExpiresAt: child.ExpiresAt,
-		Generation: child.Generation, Issuer: a.cfg.Issuer, Audience: slices.Clone(a.cfg.Audience),
+		Generation: child.Generation, Issuer: a.cfg.Tokens.Issuer, Audience: slices.Clone(a.cfg.Tokens.Audience),
 		issuedNs: int32(child.IssuedAt.Nanosecond()),
 	}
 	if err := a.userClaims(ctx, rc, u, c); err != nil {
@@ -244,7 +244,7 @@ func (a *Auth) Login(c *gin.Context, u *users.User) (*Pair, error) {
 	if err := a.tokensIssued(ctx, TokenObtained, e); err != nil {
 		return nil, err
 	}
-	if a.cfg.UpdateLastLogin {
+	if a.cfg.Accounts.UpdateLastLogin {
 		if t, ok := a.users.(lastLoginToucher); ok {
 			if err := t.TouchLastLogin(ctx, u.ID, e.Time); err != nil {
 				a.log.WarnContext(ctx, "ginjwt: recording last login", "user_id", u.ID, "error", err)

@@ -152,7 +152,7 @@ func TestIssuerRefusesAmbiguousExtra(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	a := newAuth(t, clk, func(c *Config) {
-		c.ClaimsHook = func(_ context.Context, _ *users.User, c *Claims) error {
+		c.Tokens.ClaimsHook = func(_ context.Context, _ *users.User, c *Claims) error {
 			c.Extra = map[string]any{"tenant": "a", "TENANT": "b"}
 			return nil
 		}

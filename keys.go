@@ -459,3 +459,84 @@ func MarshalKeyPEM(k Key) ([]byte, error) {
 	}
 	return nil, errors.New("ginjwt: an HMAC key has no PEM form; store its Secret")
 }
+
+// RotateKey makes k the key that signs new tokens. The keys already in the
+// set keep verifying until [Auth.RemoveKey]. It fails, changing nothing,
+// when k is invalid, cannot sign, or has the ID of a key in the set.
+func (a *Auth) RotateKey(k Key) error {
+	sk, err := newSigningKey(k)
+	if err != nil {
+		return fmt.Errorf("ginjwt: RotateKey: %s", err)
+	}
+	for {
+		old := a.keys.Load()
+		next, err := newKeySet(append([]*signingKey{sk}, old.ordered()...))
+		if err != nil {
+			return fmt.Errorf("ginjwt: RotateKey: %s", err)
+		}
+		if a.keys.CompareAndSwap(old, next) {
+			return nil
+		}
+	}
+}
+
+// RemoveKey removes the key with this ID: tokens it signed stop verifying at
+// once. The key that signs new tokens cannot be removed; rotate first.
+func (a *Auth) RemoveKey(id string) error {
+	for {
+		old := a.keys.Load()
+		if old.byID[id] == nil {
+			return fmt.Errorf("ginjwt: RemoveKey: no key %q", id)
+		}
+		if old.current.id == id {
+			return fmt.Errorf("ginjwt: RemoveKey: %q signs new tokens; rotate to another key first", id)
+		}
+		var keep []*signingKey
+		for _, k := range old.ordered() {
+			if k.id != id {
+				keep = append(keep, k)
+			}
+		}
+		next, err := newKeySet(keep)
+		if err != nil {
+			return fmt.Errorf("ginjwt: RemoveKey: %s", err)
+		}
+		if a.keys.CompareAndSwap(old, next) {
+			if a.cache != nil {
+				a.cache.clear() // tokens the key signed must not pass from the cache
+			}
+			return nil
+		}
+	}
+}
+
+// KeyIDs returns the IDs of the keys in the set, the signing key first.
+func (a *Auth) KeyIDs() []string {
+	var ids []string
+	for _, k := range a.keys.Load().ordered() {
+		ids = append(ids, k.id)
+	}
+	return ids
+}
+
+// JWKS returns the public keys of the set as a JSON Web Key Set, for
+// services that verify ginjwt's tokens without its secrets. HMAC keys are
+// never published.
+func (a *Auth) JWKS() JWKS { return a.keys.Load().jwks() }
+
+// loadKeys builds the key set of Config.Keys, the first key signing.
+func loadKeys(cfg []Key) (*keySet, error) {
+	keys := make([]*signingKey, 0, len(cfg))
+	for i, k := range cfg {
+		sk, err := newSigningKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("ginjwt: Config.Keys[%d]: %s", i, err)
+		}
+		keys = append(keys, sk)
+	}
+	ks, err := newKeySet(keys)
+	if err != nil {
+		return nil, fmt.Errorf("ginjwt: Config.Keys: %s", err)
+	}
+	return ks, nil
+}

@@ -52,8 +52,10 @@ func TestLoginFlood(t *testing.T) {
 		SigningKey: testSecret,
 		DB:         db,
 		Users:      store,
-		Throttle:   Throttle{PerIP: 10 * flood}, // one client address; MaxWait is the default
 		Logger:     slog.New(slog.DiscardHandler),
+		Limits: Limits{
+			Throttle: Throttle{PerIP: 10 * flood}, // one client address; MaxWait is the default
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

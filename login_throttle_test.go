@@ -54,7 +54,7 @@ func TestLoginThrottleParallelCorrect(t *testing.T) {
 	t.Parallel()
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		t.Parallel()
-		h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 10, MaxWait: time.Minute} })
+		h := newHarness(t, db, func(c *Config) { c.Limits.Throttle = Throttle{PerAccount: 10, MaxWait: time.Minute} })
 		h.user("alice")
 		failLogin(h, "alice", "192.0.2.250:1", "") // a failure before: cleared by the first success
 		if got := parallelLogins(h, 30, "alice", "pw-alice"); got[200] != 30 {
@@ -73,7 +73,7 @@ func TestLoginThrottleParallelGuesses(t *testing.T) {
 	t.Parallel()
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		t.Parallel()
-		h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 10, MaxWait: time.Minute} })
+		h := newHarness(t, db, func(c *Config) { c.Limits.Throttle = Throttle{PerAccount: 10, MaxWait: time.Minute} })
 		h.user("alice")
 		got := parallelLogins(h, 100, "alice", "guess")
 		if got[401] < 1 || got[401] > 10 || got[401]+got[429] != 100 {
@@ -94,7 +94,7 @@ func TestLoginThrottleByAccount(t *testing.T) {
 	t.Parallel()
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		t.Parallel()
-		h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 4, PerIP: 1000} })
+		h := newHarness(t, db, func(c *Config) { c.Limits.Throttle = Throttle{PerAccount: 4, PerIP: 1000} })
 		alice := users.NewUser("alice")
 		alice.Email = "alice@example.com"
 		if err := h.store.Create(context.Background(), alice, "pw-alice"); err != nil {
@@ -178,7 +178,7 @@ func TestLoginThrottleOutage(t *testing.T) {
 			testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 				t.Parallel()
 				h := newHarness(t, db, func(c *Config) {
-					c.Throttle = Throttle{PerAccount: 3}
+					c.Limits.Throttle = Throttle{PerAccount: 3}
 					if variant == "Authenticate" {
 						c.Users = plainStore{users.NewStore(db, users.WithHasher(fastHasher()))}
 					}
@@ -230,7 +230,7 @@ func TestLoginClientGone(t *testing.T) {
 	db := testdb.SQLite(t)
 	entered := make(chan struct{}, 1)
 	h := newHarness(t, db, func(c *Config) {
-		c.Throttle = Throttle{PerAccount: 1}
+		c.Limits.Throttle = Throttle{PerAccount: 1}
 		c.Users = slowStore{users.NewStore(db, users.WithHasher(fastHasher())), entered}
 	})
 	h.user("alice")
@@ -280,7 +280,7 @@ func TestLoginDuringPostgresOutage(t *testing.T) {
 			_ = sqlDB.Close()
 		}
 	})
-	h := newHarness(t, db, func(c *Config) { c.Throttle = Throttle{PerAccount: 3} })
+	h := newHarness(t, db, func(c *Config) { c.Limits.Throttle = Throttle{PerAccount: 3} })
 	h.user("alice")
 	failLogin(h, "alice", "192.0.2.1:1", "")
 	before := h.auth.throttle.State()
@@ -405,20 +405,20 @@ func (p *tcpProxy) down() {
 func TestThrottleMaxWaitConfig(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil, nil)
-	if h.auth.cfg.Throttle.MaxWait != 3*time.Second || h.store.Hasher().MaxWait() != 3*time.Second {
-		t.Fatalf("MaxWait %v, hasher bound %v; want 3s and 3s", h.auth.cfg.Throttle.MaxWait, h.store.Hasher().MaxWait())
+	if h.auth.cfg.Limits.Throttle.MaxWait != 3*time.Second || h.store.Hasher().MaxWait() != 3*time.Second {
+		t.Fatalf("MaxWait %v, hasher bound %v; want 3s and 3s", h.auth.cfg.Limits.Throttle.MaxWait, h.store.Hasher().MaxWait())
 	}
 	own := fastHasher()
 	own.SetMaxWait(time.Second)
 	h = newHarness(t, h.db, func(c *Config) {
-		c.Throttle = Throttle{Disabled: true, MaxWait: 5 * time.Second}
+		c.Limits.Throttle = Throttle{Disabled: true, MaxWait: 5 * time.Second}
 		c.Users = users.NewStore(h.db, users.WithHasher(own))
 	})
-	if own.MaxWait() != time.Second || h.auth.cfg.Throttle.MaxWait != 5*time.Second {
-		t.Fatalf("the application's hasher bound became %v (MaxWait %v); want 1s kept", own.MaxWait(), h.auth.cfg.Throttle.MaxWait)
+	if own.MaxWait() != time.Second || h.auth.cfg.Limits.Throttle.MaxWait != 5*time.Second {
+		t.Fatalf("the application's hasher bound became %v (MaxWait %v); want 1s kept", own.MaxWait(), h.auth.cfg.Limits.Throttle.MaxWait)
 	}
-	_, err := New(Config{SigningKey: testSecret, Users: h.store, Throttle: Throttle{MaxWait: -time.Second}})
+	_, err := New(Config{SigningKey: testSecret, Users: h.store, Limits: Limits{Throttle: Throttle{MaxWait: -time.Second}}})
 	if err == nil || !strings.Contains(err.Error(), "Throttle.MaxWait") {
-		t.Fatalf("a negative MaxWait: %v; want an error naming Config.Throttle.MaxWait", err)
+		t.Fatalf("a negative MaxWait: %v; want an error naming Config.Limits.Throttle.MaxWait", err)
 	}
 }

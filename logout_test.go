@@ -26,7 +26,7 @@ func wantLoggedOut(t *testing.T, w *httptest.ResponseRecorder) {
 // foreignTokens are tokens ginjwt did not sign: another key's pair.
 func foreignTokens(t *testing.T) *Pair {
 	t.Helper()
-	other, err := New(Config{SigningKey: []byte("another secret of thirty-two byt"), Paths: Paths{Obtain: "-"}})
+	other, err := New(Config{SigningKey: []byte("another secret of thirty-two byt"), Routes: Routes{Paths: Paths{Obtain: "-"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestCookieLogoutAnswers200ForAnyToken(t *testing.T) {
 	h.user("alice")
 	b := newBrowser(t, h)
 	b.login("alice")
-	names := h.auth.cfg.Cookies
+	names := h.auth.cfg.Transport.Cookies
 	good := *b.jar[names.RefreshName]
 
 	// A garbage refresh cookie: 200, nothing cleared by POST, nothing revoked.

@@ -116,7 +116,7 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 
 // authTypes are the token types that authenticate requests.
 func (a *Auth) authTypes() []TokenType {
-	if a.cfg.Sliding {
+	if a.cfg.Tokens.Sliding {
 		return []TokenType{SlidingToken}
 	}
 	return []TokenType{AccessToken}

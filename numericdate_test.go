@@ -87,7 +87,7 @@ func TestPasswordChangeInTheSameSecond(t *testing.T) {
 func TestReuseGraceCountsFromTheInstant(t *testing.T) {
 	t.Parallel()
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
-		h := newHarness(t, db, func(c *Config) { c.ReuseGrace = 5 * time.Second })
+		h := newHarness(t, db, func(c *Config) { c.Tokens.ReuseGrace = 5 * time.Second })
 		h.user("alice")
 		p := h.login("alice")
 		h.clock.Advance(900 * time.Millisecond)
@@ -118,7 +118,7 @@ func TestIssuedTimesAreWholeSeconds(t *testing.T) {
 	for _, sliding := range []bool{false, true} {
 		clk := newClock()
 		clk.Advance(1750 * time.Millisecond)
-		a := newAuth(t, clk, func(c *Config) { c.Sliding = sliding })
+		a := newAuth(t, clk, func(c *Config) { c.Tokens.Sliding = sliding })
 		issued := clk.Now()
 		p := session(t, a)
 		c := p.AccessClaims

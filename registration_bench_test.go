@@ -47,7 +47,7 @@ func BenchmarkLoginRegistration(b *testing.B) {
 					db = testdb.Postgres(b)
 				}
 				h := newHarness(b, db, func(c *Config) {
-					c.Throttle.Disabled = true
+					c.Limits.Throttle.Disabled = true
 					c.Registry.Async = mode != "sync"
 				})
 				if mode == "async-volatile" {

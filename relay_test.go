@@ -20,7 +20,7 @@ func TestVerifyOnlyKeySet(t *testing.T) {
 	p := issuer.login("alice")
 	public := Key{ID: issuer.auth.KeyIDs()[0], Algorithm: "ES256", Public: key.Private.Public()}
 
-	v, err := New(Config{Keys: []Key{public}, Paths: Paths{Obtain: "-"}, Clock: issuer.clock.Now})
+	v, err := New(Config{Keys: []Key{public}, Clock: issuer.clock.Now, Routes: Routes{Paths: Paths{Obtain: "-"}}})
 	if err != nil {
 		t.Fatalf("a verify-only set: %v", err)
 	}
@@ -31,11 +31,11 @@ func TestVerifyOnlyKeySet(t *testing.T) {
 	if _, err := v.signClaims(c); err == nil {
 		t.Fatal("a verify-only set signed a token")
 	}
-	if _, err := New(Config{Keys: []Key{public}, Paths: Paths{Obtain: "-"}, Mode: TwoCookies}); err == nil || !strings.Contains(err.Error(), "Config.CSRF.Secret") {
+	if _, err := New(Config{Keys: []Key{public}, Mode: TwoCookies, Routes: Routes{Paths: Paths{Obtain: "-"}}}); err == nil || !strings.Contains(err.Error(), "Config.CSRF.Secret") {
 		t.Fatalf("cookie mode without a CSRF secret: %v", err)
 	}
 	other, _ := GenerateKey("ES256")
-	if _, err := New(Config{Keys: []Key{public, other}, Paths: Paths{Obtain: "-"}}); err == nil {
+	if _, err := New(Config{Keys: []Key{public, other}, Routes: Routes{Paths: Paths{Obtain: "-"}}}); err == nil {
 		t.Fatal("a set whose first key cannot sign while another can was accepted")
 	}
 	if err := v.SetKeys([]Key{{Algorithm: "ES256", Public: other.Private.Public()}}); err != nil {
@@ -62,11 +62,15 @@ func TestKeyMissingHook(t *testing.T) {
 	calls := 0
 	var v *Auth
 	var err error
-	v, err = New(Config{Keys: []Key{{Algorithm: "EdDSA", Public: stale.Private.Public()}}, Paths: Paths{Obtain: "-"}, Clock: issuer.clock.Now,
+	v, err = New(Config{
+		Keys:  []Key{{Algorithm: "EdDSA", Public: stale.Private.Public()}},
+		Clock: issuer.clock.Now,
 		Service: Service{KeyMissing: func() bool {
 			calls++
 			return v.SetKeys([]Key{{ID: issuer.auth.KeyIDs()[0], Algorithm: "EdDSA", Public: key.Private.Public()}}) == nil
-		}}})
+		}},
+		Routes: Routes{Paths: Paths{Obtain: "-"}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // nothing.
 func TestRequestFactsInEvents(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8"} })
+	h := newHarness(t, nil, func(c *Config) { c.Transport.TrustedProxies = []string{"10.0.0.0/8"} })
 	h.user("alice")
 	var (
 		mu   sync.Mutex
@@ -55,7 +55,7 @@ func TestRequestFactsInEvents(t *testing.T) {
 // header from any other peer is ignored.
 func TestForwardedProtoFromTrustedProxy(t *testing.T) {
 	t.Parallel()
-	h := cookieHarness(t, nil, OneCookie, func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8"} })
+	h := cookieHarness(t, nil, OneCookie, func(c *Config) { c.Transport.TrustedProxies = []string{"10.0.0.0/8"} })
 	h.user("alice")
 	creds := map[string]string{"username": "alice", "password": "pw-alice"}
 	hdr := http.Header{"Origin": {"https://example.com"}, "X-Forwarded-Proto": {"HTTPS"}}

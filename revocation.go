@@ -25,13 +25,13 @@ func (a *Auth) startRegistry() error {
 	if s, ok := a.users.(*users.Store); ok && dbkey.Of(s.DB()) != dbkey.Of(cfg.DB) {
 		return errors.New("ginjwt: Config.Users: a users.Store on another database than Config.DB would not cut tokens off when a password changes; build it with users.NewStore(cfg.DB)")
 	}
-	lifetime := max(cfg.RefreshTTL, cfg.AccessTTL)
-	if cfg.Sliding {
-		lifetime = max(lifetime, cfg.SlidingRefreshTTL)
+	lifetime := max(cfg.Tokens.RefreshTTL, cfg.Tokens.AccessTTL)
+	if cfg.Tokens.Sliding {
+		lifetime = max(lifetime, cfg.Tokens.SlidingRefreshTTL)
 	}
 	reg, err := registry.New(cfg.DB, registry.Options{
-		MaxLifetime:   lifetime + cfg.Leeway,
-		Leeway:        cfg.Leeway,
+		MaxLifetime:   lifetime + cfg.Tokens.Leeway,
+		Leeway:        cfg.Tokens.Leeway,
 		Resync:        cfg.Registry.Resync,
 		ActivityEvery: cfg.Registry.ActivityEvery,
 		ArchiveEvery:  cfg.Registry.ArchiveEvery,

@@ -34,8 +34,8 @@ func TestCutOffIgnoresClockSkew(t *testing.T) {
 				if postgres {
 					db = testdb.Postgres(t)
 				}
-				ahead := newHarness(t, db, func(c *Config) { c.Leeway = leeway })
-				behind := newHarness(t, db, func(c *Config) { c.Leeway = leeway })
+				ahead := newHarness(t, db, func(c *Config) { c.Tokens.Leeway = leeway })
+				behind := newHarness(t, db, func(c *Config) { c.Tokens.Leeway = leeway })
 				ahead.clock.Advance(leeway + 5*time.Second)
 				issuer, cutter := ahead, behind
 				if cutterAhead {

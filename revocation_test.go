@@ -190,7 +190,7 @@ func TestPasswordChangeAndDeactivationCutOff(t *testing.T) {
 
 func TestRotationWithReuseDetection(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
-		h := newHarness(t, db, func(c *Config) { c.RotateRefresh = true })
+		h := newHarness(t, db, nil)
 		h.user("alice")
 		p := h.login("alice")
 		other := h.login("alice")
@@ -249,7 +249,7 @@ func TestRotationWithReuseDetection(t *testing.T) {
 
 func TestBlacklistAfterRotationAndExpireOnRefresh(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
-		h := newHarness(t, db, func(c *Config) { c.RotateRefresh, c.BlacklistAfterRotation = true, true })
+		h := newHarness(t, db, func(c *Config) { c.Registry.RevokeRotated = true })
 		h.user("alice")
 		p := h.login("alice")
 		wantStatus(t, h.do(req{path: "/auth/token/refresh", json: refreshBody(p.Refresh)}), 200)
@@ -262,7 +262,7 @@ func TestBlacklistAfterRotationAndExpireOnRefresh(t *testing.T) {
 		// The old access token lives on: only the refresh token was rotated.
 		wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
 
-		e := newHarness(t, db, func(c *Config) { c.ExpireOnRefresh = true })
+		e := newHarness(t, db, func(c *Config) { c.Registry.RevokeOthersOnRefresh = true })
 		e.user("erin")
 		p = e.login("erin")
 		w := e.do(req{path: "/auth/token/refresh", json: refreshBody(p.Refresh)})
@@ -290,7 +290,7 @@ func TestParallelRefreshesLeaveOneBranch(t *testing.T) {
 		name := map[time.Duration]string{0: "grace", -1: "no grace"}[grace]
 		t.Run(name, func(t *testing.T) {
 			testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
-				h := newHarness(t, db, func(c *Config) { c.RotateRefresh, c.ReuseGrace = true, grace })
+				h := newHarness(t, db, func(c *Config) { c.Tokens.ReuseGrace = grace })
 				h.user("alice")
 				p := h.login("alice")
 				var wg sync.WaitGroup
@@ -377,7 +377,7 @@ func TestTwoInstancesSeeEachOthersRevocations(t *testing.T) {
 func TestAsyncPipelineLosesNothing(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, func(c *Config) {
-			c.Registry.Async, c.Registry.QueueSize, c.Throttle.Disabled = true, 64, true
+			c.Registry.Async, c.Registry.QueueSize, c.Limits.Throttle.Disabled = true, 64, true
 		})
 		h.user("alice")
 		const logins = 1000
@@ -451,7 +451,7 @@ func TestCustomPipelineStepAndManualRun(t *testing.T) {
 
 func TestRegistryOptions(t *testing.T) {
 	t.Parallel()
-	if _, err := New(Config{SigningKey: testSecret, Users: users.NewStore(nil), BlacklistAfterRotation: true}); err == nil {
+	if _, err := New(Config{SigningKey: testSecret, Users: users.NewStore(nil), Registry: RegistryConfig{RevokeRotated: true}}); err == nil {
 		t.Fatal("BlacklistAfterRotation without a registry was accepted")
 	}
 	h := newHarness(t, nil, func(c *Config) { c.Registry.Disabled = true })
@@ -467,7 +467,11 @@ func TestRegistryOptions(t *testing.T) {
 // be renewed after its exp, while its refresh_exp still runs.
 func TestExpiredSlidingTokenStaysRevoked(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Sliding = true; c.SlidingTTL = time.Minute; c.SlidingRefreshTTL = time.Hour })
+	h := newHarness(t, nil, func(c *Config) {
+		c.Tokens.Sliding = true
+		c.Tokens.SlidingTTL = time.Minute
+		c.Tokens.SlidingRefreshTTL = time.Hour
+	})
 	h.user("alice")
 	w := h.do(req{path: "/auth/token", json: map[string]string{"username": "alice", "password": "pw-alice"}})
 	var p pairBody
@@ -482,7 +486,7 @@ func TestExpiredSlidingTokenStaysRevoked(t *testing.T) {
 // stays revoked as long.
 func TestRevocationHoldsThroughLeeway(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Leeway = 2 * time.Minute })
+	h := newHarness(t, nil, func(c *Config) { c.Tokens.Leeway = 2 * time.Minute })
 	h.user("alice")
 	p, q := h.login("alice"), h.login("alice")
 	wantStatus(t, h.do(req{path: "/auth/token/expire", json: map[string]string{"token": p.Access}, bearer: q.Access}), 200)
@@ -494,7 +498,7 @@ func TestRevocationHoldsThroughLeeway(t *testing.T) {
 // refresh token; the replaced one stops working at /token/refresh too.
 func TestUpdateWithoutRotationRevokesTheOldToken(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.AllowRefreshUpdate, c.DisableRefreshRotation = true, true })
+	h := newHarness(t, nil, func(c *Config) { c.Tokens.AllowRefreshUpdate, c.Tokens.DisableRefreshRotation = true, true })
 	h.user("alice")
 	p := h.login("alice")
 	w := h.do(req{path: "/auth/token/update", json: refreshBody(p.Refresh)})

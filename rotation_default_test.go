@@ -17,7 +17,7 @@ import (
 func TestRotationIsOnByDefault(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, nil)
-		if !h.auth.cfg.RotateRefresh {
+		if !h.auth.cfg.rotate {
 			t.Fatal("the effective RotateRefresh is off in a zero Config")
 		}
 		h.user("alice")
@@ -41,7 +41,7 @@ func TestRotationIsOnByDefault(t *testing.T) {
 		wantStatus(t, h.do(req{path: "/api/hello", bearer: tab2.Access}), 200)
 
 		// The old token after the grace: theft; the session is revoked.
-		h.clock.Advance(h.auth.cfg.ReuseGrace + time.Second)
+		h.clock.Advance(h.auth.cfg.Tokens.ReuseGrace + time.Second)
 		wantError(t, h.do(req{path: "/auth/token/refresh", json: refreshBody(p.Refresh)}), 401, "token_revoked")
 		wantError(t, h.do(req{path: "/auth/token/refresh", json: refreshBody(tab1.Refresh)}), 401, "token_revoked")
 		wantError(t, h.do(req{path: "/api/hello", bearer: tab1.Access}), 401, "token_revoked")
@@ -52,8 +52,8 @@ func TestRotationIsOnByDefault(t *testing.T) {
 // refresh token, and the one presented keeps working.
 func TestDisableRefreshRotation(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.DisableRefreshRotation = true })
-	if h.auth.cfg.RotateRefresh {
+	h := newHarness(t, nil, func(c *Config) { c.Tokens.DisableRefreshRotation = true })
+	if h.auth.cfg.rotate {
 		t.Fatal("the effective RotateRefresh is on with DisableRefreshRotation")
 	}
 	h.user("alice")
@@ -82,15 +82,15 @@ func TestRotationConfig(t *testing.T) {
 	}{
 		"default":                  {Config{}, true, ""},
 		"deprecated RotateRefresh": {Config{RotateRefresh: true}, true, ""},
-		"off":                      {Config{DisableRefreshRotation: true}, false, ""},
-		"sliding":                  {Config{Sliding: true}, false, ""},
-		"sliding, off":             {Config{Sliding: true, DisableRefreshRotation: true}, false, ""},
-		"sliding, RotateRefresh":   {Config{Sliding: true, RotateRefresh: true}, false, "Config.Sliding"},
-		"both switches":            {Config{RotateRefresh: true, DisableRefreshRotation: true}, false, "Config.DisableRefreshRotation"},
+		"off":                      {Config{Tokens: Tokens{DisableRefreshRotation: true}}, false, ""},
+		"sliding":                  {Config{Tokens: Tokens{Sliding: true}}, false, ""},
+		"sliding, off":             {Config{Tokens: Tokens{Sliding: true, DisableRefreshRotation: true}}, false, ""},
+		"sliding, RotateRefresh":   {Config{RotateRefresh: true, Tokens: Tokens{Sliding: true}}, false, "Config.Tokens.Sliding"},
+		"both switches":            {Config{RotateRefresh: true, Tokens: Tokens{DisableRefreshRotation: true}}, false, "Config.Tokens.DisableRefreshRotation"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := tc.cfg
-			cfg.SigningKey, cfg.Paths.Obtain = testSecret, "-"
+			cfg.SigningKey, cfg.Routes.Paths.Obtain = testSecret, "-"
 			a, err := New(cfg)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -101,8 +101,8 @@ func TestRotationConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a.cfg.RotateRefresh != tc.rotate {
-				t.Fatalf("effective RotateRefresh %v, want %v", a.cfg.RotateRefresh, tc.rotate)
+			if a.cfg.rotate != tc.rotate {
+				t.Fatalf("effective RotateRefresh %v, want %v", a.cfg.rotate, tc.rotate)
 			}
 		})
 	}

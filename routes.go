@@ -37,8 +37,8 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	if b, ok := r.(interface{ BasePath() string }); ok {
 		a.setBase(b.BasePath())
 	}
-	g := r.Group(a.cfg.Prefix, a.limitBody)
-	p, h := a.cfg.Paths, a.cfg.Handlers
+	g := r.Group(a.cfg.Routes.Prefix, a.limitBody)
+	p, h := a.cfg.Routes.Paths, a.cfg.Routes.Handlers
 	var registered []endpoint
 	route := func(method, path string, wrap Handler, builtin gin.HandlerFunc) {
 		if path == "-" {
@@ -58,7 +58,7 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	}()
 	route(http.MethodPost, p.Obtain, h.Obtain, a.obtain)
 	route(http.MethodPost, p.Refresh, h.Refresh, a.refresh)
-	if a.cfg.AllowRefreshUpdate {
+	if a.cfg.Tokens.AllowRefreshUpdate {
 		route(http.MethodPost, p.Update, h.Update, a.update)
 	}
 	route(http.MethodPost, p.Verify, h.Verify, a.verify)
@@ -88,11 +88,11 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 // the refresh cookie's Path: the segments the refresh, update and logout
 // paths share, so the cookie goes where it is used and nowhere else.
 func (a *Auth) setBase(base string) {
-	p := a.cfg.Paths
+	p := a.cfg.Routes.Paths
 	var common []string
 	first := true
 	paths := []string{p.Refresh, p.Logout}
-	if a.cfg.AllowRefreshUpdate {
+	if a.cfg.Tokens.AllowRefreshUpdate {
 		paths = append(paths, p.Update)
 	}
 	for _, path := range paths {
@@ -110,7 +110,7 @@ func (a *Auth) setBase(base string) {
 		}
 		common = common[:n]
 	}
-	dir := strings.TrimSuffix(base, "/") + a.cfg.Prefix
+	dir := strings.TrimSuffix(base, "/") + a.cfg.Routes.Prefix
 	if len(common) > 0 {
 		dir += "/" + strings.Join(common, "/")
 	}
@@ -148,7 +148,7 @@ func (a *Auth) obtain(c *gin.Context) {
 	facts := a.proxies.facts(c.Request)
 	// turn bounds the wait before the password check starts (the attempts
 	// ahead, the account's lookup, a hashing slot), not the check itself.
-	turn, cancel := context.WithTimeout(ctx, a.cfg.Throttle.MaxWait)
+	turn, cancel := context.WithTimeout(ctx, a.cfg.Limits.Throttle.MaxWait)
 	defer cancel()
 	// The attempt is in flight until its outcome: a wrong password counts
 	// as a failure, a right one clears the account's failures, and any
@@ -207,8 +207,8 @@ func (a *Auth) presentedRefreshToken(c *gin.Context) (string, *Claims, error) {
 			return "", nil, err
 		}
 	}
-	if a.cfg.Sliding && errors.Is(err, ErrTokenExpired) && claims.Type == SlidingToken {
-		if !a.now().Before(claims.RefreshExpiresAt.Add(a.cfg.Leeway)) {
+	if a.cfg.Tokens.Sliding && errors.Is(err, ErrTokenExpired) && claims.Type == SlidingToken {
+		if !a.now().Before(claims.RefreshExpiresAt.Add(a.cfg.Tokens.Leeway)) {
 			return "", nil, withDetail(ErrTokenExpired, "the sliding token can no longer be refreshed")
 		}
 		err = nil
@@ -217,7 +217,7 @@ func (a *Auth) presentedRefreshToken(c *gin.Context) (string, *Claims, error) {
 		return "", nil, err
 	}
 	want := RefreshToken
-	if a.cfg.Sliding {
+	if a.cfg.Tokens.Sliding {
 		want = SlidingToken
 	}
 	if err := requireType(claims, want); err != nil {
@@ -243,7 +243,7 @@ func (a *Auth) reloadUser(c *gin.Context, claims *Claims) (*users.User, error) {
 // refresh is POST /token/refresh: a refresh token in, an access token out
 // (and a new refresh token, with Config.RotateRefresh).
 func (a *Auth) refresh(c *gin.Context) {
-	a.renewHandler(c, AccessRefreshed, a.cfg.RotateRefresh)
+	a.renewHandler(c, AccessRefreshed, a.cfg.rotate)
 }
 
 // update is POST /token/update: a refresh token in, a new refresh and
@@ -299,12 +299,12 @@ func (a *Auth) renewRecorded(ctx context.Context, rc *Claims, u *users.User, new
 	}
 	policy := registry.RotatePolicy{
 		Rotate: newRefresh && rc.Type == RefreshToken,
-		Grace:  max(a.cfg.ReuseGrace, 0),
+		Grace:  max(a.cfg.Tokens.ReuseGrace, 0),
 		// Without RotateRefresh, the refresh endpoint does not detect reuse:
 		// a token /token/update replaced must be revoked, or it would keep
 		// issuing access tokens.
-		RevokeRotated: a.cfg.BlacklistAfterRotation || (newRefresh && !a.cfg.RotateRefresh),
-		ExpireOthers:  a.cfg.ExpireOnRefresh,
+		RevokeRotated: a.cfg.Registry.RevokeRotated || (newRefresh && !a.cfg.rotate),
+		ExpireOthers:  a.cfg.Registry.RevokeOthersOnRefresh,
 	}
 	var pair *Pair
 	outcome, err := a.registry.Rotate(ctx, rc.pipelineToken(), rc.UserID, policy, func(o registry.Outcome, parent pipeline.Token) ([]pipeline.Pair, error) {

@@ -158,7 +158,7 @@ func TestBadInputGetsItsCode(t *testing.T) {
 
 func TestBodyLimitWithoutContentLength(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.MaxBodyBytes = 1 << 10 })
+	h := newHarness(t, nil, func(c *Config) { c.Limits.MaxBodyBytes = 1 << 10 })
 	r := httptest.NewRequest("POST", "/auth/token", strings.NewReader(`{"username":"`+strings.Repeat("a", 4<<10)+`","password":"x"}`))
 	r.ContentLength = -1 // chunked: the limit must cut it off while reading
 	r.Header.Set("Content-Type", "application/json")
@@ -207,7 +207,7 @@ func TestRefreshSeesDeactivationAndNewPerms(t *testing.T) {
 
 func TestRotateRefresh(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.RotateRefresh = true })
+	h := newHarness(t, nil, nil)
 	h.user("alice")
 	p := h.login("alice")
 	w := h.do(req{path: "/auth/token/refresh", json: map[string]string{"refresh": p.Refresh}})
@@ -238,7 +238,7 @@ func TestRefreshUpdate(t *testing.T) {
 	p := off.login("alice")
 	wantStatus(t, off.do(req{path: "/auth/token/update", json: map[string]string{"refresh": p.Refresh}}), 404)
 
-	h := newHarness(t, nil, func(c *Config) { c.AllowRefreshUpdate = true })
+	h := newHarness(t, nil, func(c *Config) { c.Tokens.AllowRefreshUpdate = true })
 	h.user("alice")
 	p = h.login("alice")
 	var kinds []EventKind
@@ -262,7 +262,11 @@ func TestRefreshUpdate(t *testing.T) {
 
 func TestSlidingTokens(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Sliding = true; c.SlidingTTL = time.Minute; c.SlidingRefreshTTL = time.Hour })
+	h := newHarness(t, nil, func(c *Config) {
+		c.Tokens.Sliding = true
+		c.Tokens.SlidingTTL = time.Minute
+		c.Tokens.SlidingRefreshTTL = time.Hour
+	})
 	h.user("alice")
 	w := h.do(req{path: "/auth/token", json: map[string]string{"username": "alice", "password": "pw-alice"}})
 	wantStatus(t, w, 200)
@@ -332,7 +336,7 @@ func TestPanickingSubscriberDoesNotBreakTheRequest(t *testing.T) {
 
 func TestParallelLogins(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
-		h := newHarness(t, db, func(c *Config) { c.UpdateLastLogin = true })
+		h := newHarness(t, db, func(c *Config) { c.Accounts.UpdateLastLogin = true })
 		for i := range 4 {
 			h.user(fmt.Sprintf("user%d", i))
 		}
@@ -379,7 +383,7 @@ func TestMountOnRouterGroupWithCustomPaths(t *testing.T) {
 	}
 	r := gin.New()
 	v1 := r.Group("/v1")
-	if _, err := Mount(v1, Config{SigningKey: testSecret, Users: store, Prefix: "/session", Paths: Paths{Obtain: "/login", Verify: "-"}}); err != nil {
+	if _, err := Mount(v1, Config{SigningKey: testSecret, Users: store, Routes: Routes{Prefix: "/session", Paths: Paths{Obtain: "/login", Verify: "-"}}}); err != nil {
 		t.Fatal(err)
 	}
 	v1.GET("/me", RequireLogin(), func(c *gin.Context) { c.String(200, "ok") })
@@ -410,10 +414,10 @@ func TestMountOnRouterGroupWithCustomPaths(t *testing.T) {
 func TestReplacedAndWrappedHandlers(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil, func(c *Config) {
-		c.Handlers.Verify = func(gin.HandlerFunc) gin.HandlerFunc {
+		c.Routes.Handlers.Verify = func(gin.HandlerFunc) gin.HandlerFunc {
 			return func(c *gin.Context) { c.JSON(299, gin.H{"custom": true}) }
 		}
-		c.Handlers.Obtain = func(builtin gin.HandlerFunc) gin.HandlerFunc {
+		c.Routes.Handlers.Obtain = func(builtin gin.HandlerFunc) gin.HandlerFunc {
 			return func(c *gin.Context) {
 				c.Header("X-Wrapped", "yes")
 				builtin(c)
@@ -431,7 +435,7 @@ func TestReplacedAndWrappedHandlers(t *testing.T) {
 
 func TestRetryAfterIsWholeSeconds(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Throttle.PerAccount = 2 })
+	h := newHarness(t, nil, func(c *Config) { c.Limits.Throttle.PerAccount = 2 })
 	for range 2 {
 		wantError(t, h.do(req{path: "/auth/token", json: map[string]string{"username": "x", "password": "y"}}), 401, "invalid_credentials")
 	}

@@ -84,7 +84,7 @@ const minCredentialLen = 32
 const maxCredentialLen = 512
 
 // resolve fills defaults and checks the credentials.
-func (s *Service) resolve() error {
+func (s *Service) resolve(def Service) error {
 	for i, c := range s.Credentials {
 		if len(c) < minCredentialLen || len(c) > maxCredentialLen {
 			return fmt.Errorf("ginjwt: Config.Service.Credentials[%d] is %d bytes; between %d and %d are needed (random)", i, len(c), minCredentialLen, maxCredentialLen)
@@ -94,7 +94,7 @@ func (s *Service) resolve() error {
 		return fmt.Errorf("ginjwt: Config.Service.FeedPageSize must be between 1 and 10000, got %d", s.FeedPageSize)
 	}
 	if s.FeedPageSize == 0 {
-		s.FeedPageSize = 1000
+		s.FeedPageSize = def.FeedPageSize
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ func (a *Auth) expire(c *gin.Context) {
 		AbortWithError(c, err)
 		return
 	}
-	mayAny := caller.HasPerms(a.cfg.ExpireAnyPerm)
+	mayAny := caller.HasPerms(a.cfg.Registry.ExpireAnyPerm)
 	var target *registry.Token
 	var owner string
 	switch token, id := f["token"], f["id"]; {

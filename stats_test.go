@@ -31,7 +31,7 @@ func TestStatsCountsCacheLookups(t *testing.T) {
 
 func TestStatsCacheDisabled(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Cache.Disabled = true })
+	h := newHarness(t, nil, func(c *Config) { c.Limits.Cache.Disabled = true })
 	h.user("alice")
 	p := h.login("alice")
 	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)

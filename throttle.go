@@ -73,6 +73,23 @@ type Throttle struct {
 	MaxWait time.Duration
 }
 
+// resolve fills t's defaults from def and checks its values.
+func (t *Throttle) resolve(def Throttle) error {
+	if err := positive("Limits.Throttle.PerAccount", &t.PerAccount, def.PerAccount); err != nil {
+		return err
+	}
+	if err := positive("Limits.Throttle.PerIP", &t.PerIP, def.PerIP); err != nil {
+		return err
+	}
+	if err := positive("Limits.Throttle.Window", &t.Window, def.Window); err != nil {
+		return err
+	}
+	if t.Window < time.Second {
+		return fmt.Errorf("ginjwt: Config.Limits.Throttle.Window must be at least one second, got %v", t.Window)
+	}
+	return positive("Limits.Throttle.MaxWait", &t.MaxWait, def.MaxWait)
+}
+
 // limits are the counting limits of t, for the throttle's machinery.
 func (t Throttle) limits() throttle.Config {
 	return throttle.Config{PerAccount: t.PerAccount, PerIP: t.PerIP, Window: t.Window}

@@ -17,7 +17,7 @@ func failLogin(h *harness, username, remote, xff string) int {
 
 func TestThrottlePerAccount(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Throttle = Throttle{PerAccount: 3, PerIP: 100, Window: 10 * time.Minute} })
+	h := newHarness(t, nil, func(c *Config) { c.Limits.Throttle = Throttle{PerAccount: 3, PerIP: 100, Window: 10 * time.Minute} })
 	h.user("alice")
 	for i := range 3 {
 		if code := failLogin(h, "alice", fmt.Sprintf("192.0.2.%d:1", i), ""); code != 401 {
@@ -36,7 +36,7 @@ func TestThrottlePerAccount(t *testing.T) {
 
 func TestThrottlePerIPIgnoresForgedForwardedFor(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Throttle = Throttle{PerAccount: 100, PerIP: 3} })
+	h := newHarness(t, nil, func(c *Config) { c.Limits.Throttle = Throttle{PerAccount: 100, PerIP: 3} })
 	for i := range 3 {
 		failLogin(h, fmt.Sprintf("user%d", i), "192.0.2.7:1", fmt.Sprintf("203.0.113.%d", i))
 	}
@@ -52,8 +52,8 @@ func TestThrottlePerIPIgnoresForgedForwardedFor(t *testing.T) {
 func TestThrottlePerIPBehindTrustedProxy(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil, func(c *Config) {
-		c.Throttle = Throttle{PerAccount: 100, PerIP: 2}
-		c.TrustedProxies = []string{"10.0.0.0/8"}
+		c.Limits.Throttle = Throttle{PerAccount: 100, PerIP: 2}
+		c.Transport.TrustedProxies = []string{"10.0.0.0/8"}
 	})
 	for i := range 2 {
 		failLogin(h, fmt.Sprintf("u%d", i), "10.0.0.1:1", "203.0.113.5")
@@ -68,7 +68,7 @@ func TestThrottlePerIPBehindTrustedProxy(t *testing.T) {
 
 func TestThrottleSuccessClearsAccount(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Throttle = Throttle{PerAccount: 3, PerIP: 100} })
+	h := newHarness(t, nil, func(c *Config) { c.Limits.Throttle = Throttle{PerAccount: 3, PerIP: 100} })
 	h.user("alice")
 	for range 2 {
 		failLogin(h, "alice", "192.0.2.1:1", "")

@@ -98,7 +98,7 @@ func TestLegacyTokensLiveOut(t *testing.T) {
 		name := map[bool]string{false: "accepted", true: "RefuseLegacyTyp"}[refuse]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, nil, func(c *Config) { c.RefuseLegacyTyp = refuse })
+			h := newHarness(t, nil, func(c *Config) { c.Tokens.RefuseLegacyTyp = refuse })
 			u := h.user("alice")
 			kid := h.auth.KeyIDs()[0]
 			// The header bytes old ginjwt wrote (alg, kid, typ in that

@@ -304,7 +304,7 @@ func (a *Auth) checkTyp(typ tokenTyp, t TokenType) error {
 	case typNone:
 		return withDetail(ErrTokenInvalid, "the header's typ is not at+jwt or refresh+jwt")
 	case typLegacy:
-		if a.cfg.RefuseLegacyTyp {
+		if a.cfg.Tokens.RefuseLegacyTyp {
 			return withDetail(ErrTokenInvalid, "tokens typed JWT are no longer accepted")
 		}
 		return nil
@@ -469,13 +469,13 @@ func (a *Auth) checkClaims(c *Claims, now time.Time) error {
 	if c.Subject != "" && c.Subject != c.UserID {
 		return withDetail(ErrTokenInvalid, "sub and user_id disagree")
 	}
-	if a.cfg.Issuer != "" && c.Issuer != a.cfg.Issuer {
+	if a.cfg.Tokens.Issuer != "" && c.Issuer != a.cfg.Tokens.Issuer {
 		return withDetail(ErrTokenInvalid, "the token is from another issuer")
 	}
-	if len(a.cfg.Audience) > 0 && !slices.ContainsFunc(c.Audience, func(aud string) bool { return slices.Contains(a.cfg.Audience, aud) }) {
+	if len(a.cfg.Tokens.Audience) > 0 && !slices.ContainsFunc(c.Audience, func(aud string) bool { return slices.Contains(a.cfg.Tokens.Audience, aud) }) {
 		return withDetail(ErrTokenInvalid, "the token is for another audience")
 	}
-	leeway := a.cfg.Leeway
+	leeway := a.cfg.Tokens.Leeway
 	if !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore) {
 		return ErrTokenNotYetValid
 	}

@@ -20,7 +20,7 @@ import (
 // newAuth returns an Auth without routes or store, on the test clock.
 func newAuth(t testing.TB, clk *clock, edit func(*Config)) *Auth {
 	t.Helper()
-	cfg := Config{SigningKey: testSecret, Clock: clk.Now, Paths: Paths{Obtain: "-"}}
+	cfg := Config{SigningKey: testSecret, Clock: clk.Now, Routes: Routes{Paths: Paths{Obtain: "-"}}}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -189,7 +189,7 @@ func TestLeewayAtBothEdges(t *testing.T) {
 		t.Run(leeway.String(), func(t *testing.T) {
 			t.Parallel()
 			clk := newClock()
-			a := newAuth(t, clk, func(c *Config) { c.Leeway = leeway })
+			a := newAuth(t, clk, func(c *Config) { c.Tokens.Leeway = leeway })
 			issued := clk.Now()
 			p := session(t, a)
 			exp := p.AccessClaims.ExpiresAt
@@ -220,17 +220,17 @@ func TestLeewayAtBothEdges(t *testing.T) {
 func TestIssuerAndAudience(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
-	a := newAuth(t, clk, func(c *Config) { c.Issuer = "https://auth.example"; c.Audience = []string{"api"} })
+	a := newAuth(t, clk, func(c *Config) { c.Tokens.Issuer = "https://auth.example"; c.Tokens.Audience = []string{"api"} })
 	p := session(t, a)
 	if c, err := a.ParseToken(p.Access); err != nil || c.Issuer != "https://auth.example" || len(c.Audience) != 1 || c.Audience[0] != "api" {
 		t.Fatalf("own token: %+v, %v", c, err)
 	}
 
-	other := newAuth(t, clk, func(c *Config) { c.Issuer = "https://evil.example"; c.Audience = []string{"api"} })
+	other := newAuth(t, clk, func(c *Config) { c.Tokens.Issuer = "https://evil.example"; c.Tokens.Audience = []string{"api"} })
 	if _, err := a.ParseToken(session(t, other).Access); !errors.Is(err, ErrTokenInvalid) {
 		t.Fatalf("foreign issuer: %v", err)
 	}
-	wrongAud := newAuth(t, clk, func(c *Config) { c.Issuer = "https://auth.example"; c.Audience = []string{"billing"} })
+	wrongAud := newAuth(t, clk, func(c *Config) { c.Tokens.Issuer = "https://auth.example"; c.Tokens.Audience = []string{"billing"} })
 	if _, err := a.ParseToken(session(t, wrongAud).Access); !errors.Is(err, ErrTokenInvalid) {
 		t.Fatalf("foreign audience: %v", err)
 	}
@@ -406,7 +406,7 @@ func TestClaimsHookAndDecode(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	a := newAuth(t, clk, func(c *Config) {
-		c.ClaimsHook = func(_ context.Context, u *users.User, c *Claims) error {
+		c.Tokens.ClaimsHook = func(_ context.Context, u *users.User, c *Claims) error {
 			c.Extra = map[string]any{"tenant": "acme-" + u.Username}
 			c.Perms = append(c.Perms, "hooked")
 			return nil
@@ -429,7 +429,7 @@ func TestClaimsHookAndDecode(t *testing.T) {
 
 	for _, name := range []string{"exp", "EXP", "User_ID"} {
 		bad := newAuth(t, clk, func(c *Config) {
-			c.ClaimsHook = func(_ context.Context, _ *users.User, c *Claims) error {
+			c.Tokens.ClaimsHook = func(_ context.Context, _ *users.User, c *Claims) error {
 				c.Extra = map[string]any{name: 1}
 				return nil
 			}

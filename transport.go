@@ -104,15 +104,19 @@ const (
 )
 
 // resolve fills the defaults and checks the combination.
-func (c *Cookies) resolve() error {
-	if c.SameSite == 0 {
-		c.SameSite = http.SameSiteLaxMode
-	}
+func (c *Cookies) resolve(def Cookies) error {
+	orDefault(&c.SameSite, def.SameSite)
 	if c.SameSite == http.SameSiteNoneMode && c.Insecure {
-		return errors.New("ginjwt: Config.Cookies: SameSite=None needs Secure cookies (Insecure off)")
+		return errors.New("ginjwt: Config.Transport.Cookies: SameSite=None needs Secure cookies (Insecure off)")
+	}
+	if c.Domain != "" {
+		probe := http.Cookie{Name: "probe", Domain: c.Domain}
+		if err := probe.Valid(); err != nil {
+			return fmt.Errorf("ginjwt: Config.Transport.Cookies.Domain %q is not a cookie domain (a host name such as example.com)", c.Domain)
+		}
 	}
 	if c.HostPrefix && (c.Insecure || c.Domain != "") {
-		return errors.New("ginjwt: Config.Cookies.HostPrefix needs Secure cookies and no Domain")
+		return errors.New("ginjwt: Config.Transport.Cookies.HostPrefix needs Secure cookies and no Domain")
 	}
 	// The prefix a cookie with Path=/ gets by default; the refresh cookie
 	// has a narrower Path and can only be __Secure-.
@@ -145,7 +149,7 @@ func (c *Cookies) resolve() error {
 			*f.p = securePrefix + *f.p
 		}
 		if err := checkCookieName(*f.p, f.root, c); err != nil {
-			return fmt.Errorf("ginjwt: Config.Cookies.%s: %s", f.field, err)
+			return fmt.Errorf("ginjwt: Config.Transport.Cookies.%s: %s", f.field, err)
 		}
 	}
 	return nil
@@ -200,7 +204,7 @@ func (a *Auth) cookieMode() bool { return a.cfg.Mode != JSON }
 // Authorization header with another scheme is not ginjwt's and counts as
 // none.
 func (a *Auth) accessToken(c *gin.Context) (token string, fromCookie bool, err error) {
-	token, ours, err := trimBearer(authorization(c.Request), a.cfg.AuthScheme)
+	token, ours, err := trimBearer(authorization(c.Request), a.cfg.Transport.AuthScheme)
 	if ours || err != nil || !a.cookieMode() {
 		return token, false, err
 	}
@@ -221,7 +225,7 @@ func authorization(r *http.Request) string {
 // TwoCookies mode a missing half, or a half that is not shaped as a half
 // (header.payload; a signature without dots), is token_invalid.
 func (a *Auth) accessFromCookies(r *http.Request) (string, error) {
-	ck := &a.cfg.Cookies
+	ck := &a.cfg.Transport.Cookies
 	if a.cfg.Mode == OneCookie {
 		return cookieValue(r, ck.AccessName), nil
 	}
@@ -248,7 +252,7 @@ func (a *Auth) cachedAccess(r *http.Request, now time.Time) (*cacheEntry, bool, 
 	if a.cache == nil {
 		return nil, false, nil
 	}
-	token, ours, err := trimBearer(authorization(r), a.cfg.AuthScheme)
+	token, ours, err := trimBearer(authorization(r), a.cfg.Transport.AuthScheme)
 	if err != nil {
 		return nil, false, err
 	}
@@ -259,9 +263,9 @@ func (a *Auth) cachedAccess(r *http.Request, now time.Time) (*cacheEntry, bool, 
 	case !a.cookieMode():
 		return nil, false, nil
 	case a.cfg.Mode == OneCookie:
-		t.head = firstCookie(r, a.cfg.Cookies.AccessName)
+		t.head = firstCookie(r, a.cfg.Transport.Cookies.AccessName)
 	default:
-		t.head, t.sig = firstCookie(r, a.cfg.Cookies.PayloadName), firstCookie(r, a.cfg.Cookies.SignatureName)
+		t.head, t.sig = firstCookie(r, a.cfg.Transport.Cookies.PayloadName), firstCookie(r, a.cfg.Transport.Cookies.SignatureName)
 		if t.head == "" || t.sig == "" || strings.IndexByte(t.sig, '.') >= 0 {
 			return nil, false, nil // accessToken says what is wrong
 		}
@@ -269,7 +273,7 @@ func (a *Auth) cachedAccess(r *http.Request, now time.Time) (*cacheEntry, bool, 
 	if t.head == "" || (!ours && (len(t.head) > maxTokenLen || len(t.sig) > maxTokenLen)) {
 		return nil, false, nil
 	}
-	return a.cache.lookup(t, now, a.cfg.Leeway, a.keys.Load()), !ours, nil
+	return a.cache.lookup(t, now, a.cfg.Tokens.Leeway, a.keys.Load()), !ours, nil
 }
 
 // cookieValue is the value of the named cookie, "" when absent or not a
@@ -371,7 +375,7 @@ var cookieValueByte = func() (set [256]bool) {
 // refreshField is the body field that carries a refresh token (or, with
 // Config.Sliding, the sliding token) to the refresh endpoints.
 func (a *Auth) refreshField() string {
-	if a.cfg.Sliding {
+	if a.cfg.Tokens.Sliding {
 		return "token"
 	}
 	return "refresh"
@@ -388,7 +392,7 @@ func (a *Auth) refreshToken(c *gin.Context) (token string, fromCookie bool, err 
 	if err != nil {
 		return "", false, err
 	}
-	header, ours, err := trimBearer(authorization(c.Request), a.cfg.AuthScheme)
+	header, ours, err := trimBearer(authorization(c.Request), a.cfg.Transport.AuthScheme)
 	if err != nil {
 		return "", false, err
 	}
@@ -402,7 +406,7 @@ func (a *Auth) refreshToken(c *gin.Context) (token string, fromCookie bool, err 
 		return header, false, nil
 	}
 	if a.cookieMode() {
-		if v := cookieValue(c.Request, a.cfg.Cookies.RefreshName); v != "" {
+		if v := cookieValue(c.Request, a.cfg.Transport.Cookies.RefreshName); v != "" {
 			return v, true, nil
 		}
 	}
@@ -441,7 +445,7 @@ func (a *Auth) deliver(c *gin.Context, p *Pair) {
 		return
 	}
 	now := a.now()
-	ck := &a.cfg.Cookies
+	ck := &a.cfg.Transport.Cookies
 	access := p.AccessClaims
 	maxAge := access.ExpiresAt.Sub(now)
 	if a.cfg.Mode == OneCookie {
@@ -452,7 +456,7 @@ func (a *Auth) deliver(c *gin.Context, p *Pair) {
 		a.setCookie(c, ck.SignatureName, p.Access[dot+1:], "/", maxAge, true)
 	}
 	// The CSRF cookie lives as long as the session may.
-	sessionEnd := now.Add(a.cfg.RefreshTTL)
+	sessionEnd := now.Add(a.cfg.Tokens.RefreshTTL)
 	if p.RefreshClaims != nil {
 		sessionEnd = p.RefreshClaims.ExpiresAt
 		a.setCookie(c, ck.RefreshName, p.Refresh, a.refreshPath, sessionEnd.Sub(now), true)
@@ -464,7 +468,7 @@ func (a *Auth) deliver(c *gin.Context, p *Pair) {
 
 // setCookie writes one cookie with the configured attributes.
 func (a *Auth) setCookie(c *gin.Context, name, value, path string, maxAge time.Duration, httpOnly bool) {
-	ck := &a.cfg.Cookies
+	ck := &a.cfg.Transport.Cookies
 	secs := int(maxAge / time.Second)
 	if secs <= 0 {
 		secs = -1 // Max-Age=0: delete
@@ -479,7 +483,7 @@ func (a *Auth) setCookie(c *gin.Context, name, value, path string, maxAge time.D
 // clearCookies expires every auth cookie, with the Path and Domain they
 // were set with.
 func (a *Auth) clearCookies(c *gin.Context) {
-	ck := &a.cfg.Cookies
+	ck := &a.cfg.Transport.Cookies
 	for _, name := range []string{ck.AccessName, ck.PayloadName, ck.SignatureName, ck.CSRFName} {
 		a.setCookie(c, name, "", "/", 0, name != ck.PayloadName && name != ck.CSRFName)
 	}
@@ -501,9 +505,9 @@ func (a *Auth) writePair(c *gin.Context, p *Pair) {
 			body.CSRFToken = a.csrfToken(p.AccessClaims.SessionID)
 		}
 		c.JSON(http.StatusOK, body)
-	case a.cfg.Sliding:
-		c.JSON(http.StatusOK, pairBody{Token: p.Access, TokenType: a.cfg.AuthScheme, ExpiresIn: expiresIn})
+	case a.cfg.Tokens.Sliding:
+		c.JSON(http.StatusOK, pairBody{Token: p.Access, TokenType: a.cfg.Transport.AuthScheme, ExpiresIn: expiresIn})
 	default:
-		c.JSON(http.StatusOK, pairBody{Access: p.Access, Refresh: p.Refresh, TokenType: a.cfg.AuthScheme, ExpiresIn: expiresIn})
+		c.JSON(http.StatusOK, pairBody{Access: p.Access, Refresh: p.Refresh, TokenType: a.cfg.Transport.AuthScheme, ExpiresIn: expiresIn})
 	}
 }

@@ -68,7 +68,7 @@ func TestUnmatchedUnderPrefixIsJSON(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			update := func(c *Config) { c.AllowRefreshUpdate = true }
+			update := func(c *Config) { c.Tokens.AllowRefreshUpdate = true }
 			h := newHarness(t, nil, update)
 			if tc.before {
 				h.engine = gin.New()
@@ -208,12 +208,12 @@ func TestUnmatchedHostilePaths(t *testing.T) {
 	}
 }
 
-// TestUnmatchedRootPrefix: with Config.Prefix "/", ginjwt owns only its
+// TestUnmatchedRootPrefix: with Config.Routes.Prefix "/", ginjwt owns only its
 // endpoints' paths (405); every other unmatched path is the
 // application's.
 func TestUnmatchedRootPrefix(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, func(c *Config) { c.Prefix = "/" })
+	h := newHarness(t, nil, func(c *Config) { c.Routes.Prefix = "/" })
 	wantAllow(t, serve(h.engine, "GET", "/token"), "POST")
 	wantGinPlain404(t, serve(h.engine, "GET", "/nope"))
 	wantGinPlain404(t, serve(h.engine, "GET", "/token/nope"))

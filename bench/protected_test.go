@@ -71,7 +71,7 @@ func ginjwtEngine(b *testing.B, alg string, withRegistry, firstSeen bool) (*gin.
 			b.Fatal(err)
 		}
 	}
-	cfg := ginjwt.Config{Keys: []ginjwt.Key{key}, Paths: ginjwt.Paths{Obtain: "-"}, Cache: ginjwt.Cache{Disabled: firstSeen}}
+	cfg := ginjwt.Config{Keys: []ginjwt.Key{key}, Routes: ginjwt.Routes{Paths: ginjwt.Paths{Obtain: "-"}}, Limits: ginjwt.Limits{Cache: ginjwt.Cache{Disabled: firstSeen}}}
 	if withRegistry {
 		cfg.DB = openSQLite(b)
 	}

@@ -32,7 +32,7 @@ func loginEngine(tb testing.TB, db *gorm.DB, edit func(*ginjwt.Config)) (*gin.En
 			tb.Fatal(err)
 		}
 	}
-	cfg := ginjwt.Config{SigningKey: secret, DB: db, Users: store, Throttle: ginjwt.Throttle{Disabled: true}}
+	cfg := ginjwt.Config{SigningKey: secret, DB: db, Users: store, Limits: ginjwt.Limits{Throttle: ginjwt.Throttle{Disabled: true}}}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -105,7 +105,7 @@ func BenchmarkLoginDefaultHash(b *testing.B) {
 func BenchmarkRefresh(b *testing.B) {
 	for _, rotate := range []bool{false, true} {
 		b.Run(fmt.Sprintf("rotate=%v", rotate), func(b *testing.B) {
-			r, _ := loginEngine(b, openSQLite(b), func(c *ginjwt.Config) { c.DisableRefreshRotation = !rotate })
+			r, _ := loginEngine(b, openSQLite(b), func(c *ginjwt.Config) { c.Tokens.DisableRefreshRotation = !rotate })
 			rec := httptest.NewRecorder()
 			r.ServeHTTP(rec, loginRequest())
 			var pair struct{ Access, Refresh string }

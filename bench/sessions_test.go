@@ -90,7 +90,7 @@ func liveHeap() uint64 {
 func sessionEngine(b *testing.B, db string, age time.Duration) (r *gin.Engine, mint *ginjwt.Auth) {
 	b.Helper()
 	key := ginjwt.Key{Algorithm: "HS256", Secret: secret}
-	cfg := ginjwt.Config{Keys: []ginjwt.Key{key}, Paths: ginjwt.Paths{Obtain: "-"}, Cache: ginjwt.Cache{Disabled: true}}
+	cfg := ginjwt.Config{Keys: []ginjwt.Key{key}, Routes: ginjwt.Routes{Paths: ginjwt.Paths{Obtain: "-"}}, Limits: ginjwt.Limits{Cache: ginjwt.Cache{Disabled: true}}}
 	var gdb *gorm.DB
 	switch db {
 	case "sqlite":
@@ -108,7 +108,7 @@ func sessionEngine(b *testing.B, db string, age time.Duration) (r *gin.Engine, m
 	r.GET("/hello", ginjwt.RequireLogin(), hello)
 
 	past := func() time.Time { return time.Now().Add(-age) }
-	mint, err = ginjwt.Mount(gin.New(), ginjwt.Config{Keys: []ginjwt.Key{key}, Paths: ginjwt.Paths{Obtain: "-"}, Clock: past})
+	mint, err = ginjwt.Mount(gin.New(), ginjwt.Config{Keys: []ginjwt.Key{key}, Clock: past, Routes: ginjwt.Routes{Paths: ginjwt.Paths{Obtain: "-"}}})
 	if err != nil {
 		b.Fatal(err)
 	}

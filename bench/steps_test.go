@@ -78,7 +78,7 @@ func BenchmarkPasswordCheck(b *testing.B) {
 // BenchmarkIssuePair is auth.Login without the registry: signing a session's
 // refresh and access tokens (HS256), events included.
 func BenchmarkIssuePair(b *testing.B) {
-	auth, err := ginjwt.New(ginjwt.Config{SigningKey: secret, Paths: ginjwt.Paths{Obtain: "-"}})
+	auth, err := ginjwt.New(ginjwt.Config{SigningKey: secret, Routes: ginjwt.Routes{Paths: ginjwt.Paths{Obtain: "-"}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func BenchmarkTransport(b *testing.B) {
 func transportEngine(b *testing.B, mode ginjwt.Mode, method string) (*gin.Engine, *http.Request) {
 	b.Helper()
 	r := gin.New()
-	auth, err := ginjwt.Mount(r, ginjwt.Config{SigningKey: secret, Mode: mode, Paths: ginjwt.Paths{Obtain: "-"}})
+	auth, err := ginjwt.Mount(r, ginjwt.Config{SigningKey: secret, Mode: mode, Routes: ginjwt.Routes{Paths: ginjwt.Paths{Obtain: "-"}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 func accepts(t *testing.T, keys []ginjwt.Key) []string {
 	t.Helper()
 	cfg := ginjwt.Config{Keys: keys}
-	cfg.Paths.Obtain = "-"
+	cfg.Routes.Paths.Obtain = "-"
 	auth, err := ginjwt.New(cfg)
 	if err != nil {
 		t.Fatalf("ginjwt refuses the keys: %v", err)

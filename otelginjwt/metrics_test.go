@@ -18,9 +18,9 @@ import (
 func TestMetricsCountEvents(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil, nil, func(c *ginjwt.Config) {
-		c.AllowRefreshUpdate = true
-		c.ReuseGrace = -1 // a rotated-out token presented again is reuse at once
-		c.Throttle.PerAccount = 2
+		c.Tokens.AllowRefreshUpdate = true
+		c.Tokens.ReuseGrace = -1 // a rotated-out token presented again is reuse at once
+		c.Limits.Throttle.PerAccount = 2
 	})
 	f.user("alice")
 	f.user("bob")

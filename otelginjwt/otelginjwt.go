@@ -123,9 +123,9 @@ func New(opts Options) (*Telemetry, error) {
 // step, in order, inside the ginjwt.register span (so Runner.Steps reports
 // one step). Calling it twice nests the spans twice.
 func (t *Telemetry) Configure(cfg *ginjwt.Config) {
-	cfg.Handlers.Obtain = t.handler(spanLogin, cfg.Handlers.Obtain)
-	cfg.Handlers.Refresh = t.handler(spanRefresh, cfg.Handlers.Refresh)
-	cfg.Handlers.Update = t.handler(spanUpdate, cfg.Handlers.Update)
+	cfg.Routes.Handlers.Obtain = t.handler(spanLogin, cfg.Routes.Handlers.Obtain)
+	cfg.Routes.Handlers.Refresh = t.handler(spanRefresh, cfg.Routes.Handlers.Refresh)
+	cfg.Routes.Handlers.Update = t.handler(spanUpdate, cfg.Routes.Handlers.Update)
 	cfg.Registry.Pipeline = t.pipeline(cfg.Registry.Pipeline)
 }
 

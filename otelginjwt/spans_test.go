@@ -90,7 +90,7 @@ func TestSpansUnderAnUpstreamSpan(t *testing.T) {
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
-	f = newFixture(t, nil, upstream, func(c *ginjwt.Config) { c.AllowRefreshUpdate = true })
+	f = newFixture(t, nil, upstream, func(c *ginjwt.Config) { c.Tokens.AllowRefreshUpdate = true })
 	f.user("alice")
 	p := f.login("alice", "traceparent", traceparent) // ignored: the context has a span
 	q := f.refresh("/auth/token/refresh", p.Refresh)
@@ -128,7 +128,7 @@ func TestSpansUnderAnUpstreamSpan(t *testing.T) {
 // typed anywhere in the spans.
 func TestSpansRecordErrorCodesNotClientText(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil, nil, func(c *ginjwt.Config) { c.ReuseGrace = -1 })
+	f := newFixture(t, nil, nil, func(c *ginjwt.Config) { c.Tokens.ReuseGrace = -1 })
 	f.user("alice")
 	const evil = "<script>evil</script>"
 	want(t, f.do("POST", "/auth/token", map[string]string{"username": evil, "password": evil}), 401, "invalid_credentials")

@@ -111,26 +111,34 @@ func (cl *Client) authConfig(keys []ginjwt.Key) ginjwt.Config {
 	paths := cfg.Paths
 	paths.Update, paths.Expire, paths.JWKS, paths.Revocations = "-", "-", "-", "-"
 	ac := ginjwt.Config{
-		Keys:           keys,
-		Leeway:         cfg.Leeway,
-		Issuer:         cfg.Issuer,
-		Audience:       cfg.Audience,
-		Mode:           cfg.Mode,
-		Cookies:        cfg.Cookies,
-		CSRF:           cfg.CSRF,
-		Users:          users.NewStore(cfg.DB),
-		Prefix:         cfg.Prefix,
-		Paths:          paths,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		Cache:          cfg.Cache,
-		TrustedProxies: cfg.TrustedProxies,
-		AuthScheme:     cfg.AuthScheme,
-		Logger:         cfg.Logger,
-		Clock:          cfg.Clock,
-		Handlers: ginjwt.Handlers{
-			Obtain: replace(cl.obtain), Refresh: replace(cl.refresh), Verify: replace(cl.verify), Logout: replace(cl.logout),
-		},
+		Keys:    keys,
+		Mode:    cfg.Mode,
+		Users:   users.NewStore(cfg.DB),
+		Logger:  cfg.Logger,
+		Clock:   cfg.Clock,
 		Service: ginjwt.Service{Revocations: cl},
+		Tokens: ginjwt.Tokens{
+			Leeway:   cfg.Leeway,
+			Issuer:   cfg.Issuer,
+			Audience: cfg.Audience,
+		},
+		Transport: ginjwt.Transport{
+			Cookies:        cfg.Cookies,
+			CSRF:           cfg.CSRF,
+			TrustedProxies: cfg.TrustedProxies,
+			AuthScheme:     cfg.AuthScheme,
+		},
+		Routes: ginjwt.Routes{
+			Prefix: cfg.Prefix,
+			Paths:  paths,
+			Handlers: ginjwt.Handlers{
+				Obtain: replace(cl.obtain), Refresh: replace(cl.refresh), Verify: replace(cl.verify), Logout: replace(cl.logout),
+			},
+		},
+		Limits: ginjwt.Limits{
+			MaxBodyBytes: cfg.MaxBodyBytes,
+			Cache:        cfg.Cache,
+		},
 	}
 	ac.Throttle.Disabled = true // the auth service throttles logins, by the client's forwarded address
 	if len(cfg.SharedSecret) == 0 {

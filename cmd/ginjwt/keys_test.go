@@ -31,7 +31,7 @@ func TestKeysGenerate(t *testing.T) {
 			}
 			cfg.Keys = []ginjwt.Key{k}
 		}
-		cfg.Paths.Obtain = "-"
+		cfg.Routes.Paths.Obtain = "-"
 		if _, err := ginjwt.New(cfg); err != nil {
 			t.Fatalf("%s: the generated key is refused: %v", alg, err)
 		}
@@ -71,7 +71,7 @@ func issue(t *testing.T, keys []ginjwt.Key) string {
 func authWith(t *testing.T, keys []ginjwt.Key) *ginjwt.Auth {
 	t.Helper()
 	cfg := ginjwt.Config{Keys: keys}
-	cfg.Paths.Obtain = "-"
+	cfg.Routes.Paths.Obtain = "-"
 	auth, err := ginjwt.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -60,17 +60,19 @@ func newApp(ctx context.Context, opts options) (*app, error) {
 	r := gin.New()
 	r.Use(gin.Logger(), gin.Recovery())
 	a.auth, err = ginjwt.Mount(r, ginjwt.Config{
-		SigningKey:             secret,
-		DB:                     db, // also turns on the token registry
-		DisableRefreshRotation: opts.noRotate,
-		UpdateLastLogin:        true,
+		SigningKey: secret,
+		DB:         db, // also turns on the token registry
 		// The CLI revokes from another process: notice within a second.
 		// Devices: GET /auth/sessions shows each session's browser and IP.
 		Registry: ginjwt.RegistryConfig{Resync: time.Second, Devices: true},
 		Mode:     mode,
-		// Browsers keep Secure cookies from plain-http pages only on
-		// localhost; behind TLS in production, leave Secure on.
-		Cookies: ginjwt.Cookies{Insecure: demo.Loopback(opts.addr)},
+		Tokens:   ginjwt.Tokens{DisableRefreshRotation: opts.noRotate},
+		Transport: ginjwt.Transport{
+			// Browsers keep Secure cookies from plain-http pages only on
+			// localhost; behind TLS in production, leave Secure on.
+			Cookies: ginjwt.Cookies{Insecure: demo.Loopback(opts.addr)},
+		},
+		Accounts: ginjwt.Accounts{UpdateLastLogin: true},
 	})
 	if err != nil {
 		a.close()

@@ -74,7 +74,7 @@ func newApp(ctx context.Context, dsn string, insecure bool) (*app, error) {
 		DB:         db,
 		Mode:       ginjwt.TwoCookies,
 		Registry:   ginjwt.RegistryConfig{Devices: true},
-		Cookies:    ginjwt.Cookies{Insecure: insecure},
+		Transport:  ginjwt.Transport{Cookies: ginjwt.Cookies{Insecure: insecure}},
 	})
 	if err != nil {
 		a.close()
