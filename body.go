@@ -15,7 +15,7 @@ import (
 )
 
 // limitBody is the first handler of every auth endpoint: a body declared
-// longer than Config.MaxBodyBytes is refused before it is read, and any other
+// longer than Config.Limits.MaxBodyBytes is refused before it is read, and any other
 // is cut off at that size.
 func (a *Auth) limitBody(c *gin.Context) {
 	if c.Request.ContentLength > a.cfg.Limits.MaxBodyBytes {
@@ -37,7 +37,7 @@ type fields map[string]string
 // field that is absent or null is left out of the result; one of another
 // type, or given twice, is ErrBadRequest; an empty body yields no fields.
 //
-// The body is read whole (at most Config.MaxBodyBytes) before its type is
+// The body is read whole (at most Config.Limits.MaxBodyBytes) before its type is
 // looked at, so a body over the limit is ErrBodyTooLarge whatever it
 // claims to be, declared or chunked, and never a bad request.
 func (a *Auth) bodyFields(c *gin.Context, names ...string) (fields, error) {
@@ -83,7 +83,7 @@ func (a *Auth) bodyFields(c *gin.Context, names ...string) (fields, error) {
 	}
 }
 
-// readBody reads the request body whole, at most Config.MaxBodyBytes: a
+// readBody reads the request body whole, at most Config.Limits.MaxBodyBytes: a
 // longer one is ErrBodyTooLarge (and the connection is closed after the
 // answer, the rest of the body unread). It bounds the read itself, so it
 // holds on routes the limitBody handler does not cover (an application's

@@ -51,7 +51,7 @@
 // Tokens carry jti, sid (the session: the jti of its first refresh token),
 // token_type, iat, exp, nbf, sub, and, when configured, iss and aud; the
 // user claims are user_id, username, perms, staff and superuser, and
-// Config.ClaimsHook adds the application's own. Supported algorithms are
+// Config.Tokens.ClaimsHook adds the application's own. Supported algorithms are
 // [Algorithms]; a token verifies only when its kid names a key of the set and
 // its alg is that key's algorithm, so "none" and algorithm confusion are
 // refused. Several keys can verify at once while one signs: see [Key] and

@@ -41,7 +41,7 @@ var (
 	// ErrMethodNotAllowed: the path is one of ginjwt's endpoints, which does
 	// not serve this method; the answer's Allow header lists those it does.
 	ErrMethodNotAllowed = errors.New("ginjwt: method not allowed")
-	// ErrBodyTooLarge: the request body exceeds Config.MaxBodyBytes.
+	// ErrBodyTooLarge: the request body exceeds Config.Limits.MaxBodyBytes.
 	ErrBodyTooLarge = errors.New("ginjwt: request body too large")
 	// ErrTooManyRequests: too many failed logins for this account or client.
 	ErrTooManyRequests = errors.New("ginjwt: too many requests")

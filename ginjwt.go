@@ -34,7 +34,7 @@ type UserStore interface {
 }
 
 // lastLoginToucher is the optional UserStore method behind
-// Config.UpdateLastLogin.
+// Config.Accounts.UpdateLastLogin.
 type lastLoginToucher interface {
 	TouchLastLogin(ctx context.Context, id string, at time.Time) error
 }

@@ -17,7 +17,7 @@ import (
 
 // Pair is what a login or a refresh issues.
 type Pair struct {
-	// Access is the new access token (with Config.Sliding, the sliding token).
+	// Access is the new access token (with Config.Tokens.Sliding, the sliding token).
 	Access string
 	// Refresh is the new refresh token; empty when none was issued (a
 	// refresh without rotation, or sliding tokens).
@@ -97,7 +97,7 @@ func copyUser(from, c *Claims) error {
 
 // issueSession issues the tokens of a new session for u: a refresh token,
 // whose jti becomes the session ID, and an access token (or, with
-// Config.Sliding, one sliding token).
+// Config.Tokens.Sliding, one sliding token).
 func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
 	// Read before the clock: a cut-off that commits after this read
 	// refuses the session, one that committed before it does not.

@@ -9,8 +9,8 @@ import (
 var openAPI []byte
 
 // OpenAPI returns the OpenAPI 3.1 document (JSON) of the HTTP endpoints as
-// the default Config.Paths name them, below the server URL /auth (the
-// default Config.Prefix): every endpoint, its request and answer bodies
+// the default Config.Routes.Paths name them, below the server URL /auth (the
+// default Config.Routes.Prefix): every endpoint, its request and answer bodies
 // with examples, and its error codes. A test checks it against the routes
 // [Mount] registers and against real answers. To serve it:
 //

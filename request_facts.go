@@ -21,7 +21,7 @@ type RequestFacts struct {
 // hundred bytes, and the rest of a huge one is noise nobody should store.
 const maxUserAgent = 2048
 
-// proxies are Config.TrustedProxies, through which the client of a request
+// proxies are Config.Transport.TrustedProxies, through which the client of a request
 // is resolved.
 type proxies struct {
 	*clientip.Resolver

@@ -247,7 +247,7 @@ func TestRotationWithReuseDetection(t *testing.T) {
 	})
 }
 
-func TestBlacklistAfterRotationAndExpireOnRefresh(t *testing.T) {
+func TestRevokeRotatedAndRevokeOthersOnRefresh(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
 		h := newHarness(t, db, func(c *Config) { c.Registry.RevokeRotated = true })
 		h.user("alice")
@@ -452,7 +452,7 @@ func TestCustomPipelineStepAndManualRun(t *testing.T) {
 func TestRegistryOptions(t *testing.T) {
 	t.Parallel()
 	if _, err := New(Config{SigningKey: testSecret, Users: users.NewStore(nil), Registry: RegistryConfig{RevokeRotated: true}}); err == nil {
-		t.Fatal("BlacklistAfterRotation without a registry was accepted")
+		t.Fatal("Registry.RevokeRotated without a registry was accepted")
 	}
 	h := newHarness(t, nil, func(c *Config) { c.Registry.Disabled = true })
 	h.user("alice")

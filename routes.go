@@ -13,7 +13,7 @@ import (
 	"github.com/ginjwt/ginjwt/users"
 )
 
-// RegisterRoutes registers the endpoints on r under Config.Prefix. Mount
+// RegisterRoutes registers the endpoints on r under Config.Routes.Prefix. Mount
 // calls it; call it yourself only when you install the middleware yourself.
 // On a *gin.Engine it also installs [Auth.Unmatched], so that requests
 // under the prefix that match no route are answered in JSON (404, or 405
@@ -21,7 +21,7 @@ import (
 //
 //	POST   {prefix}/token           obtain a pair from {"username", "password"}
 //	POST   {prefix}/token/refresh   new access token from a refresh token
-//	POST   {prefix}/token/update    new refresh + access (Config.AllowRefreshUpdate)
+//	POST   {prefix}/token/update    new refresh + access (Config.Tokens.AllowRefreshUpdate)
 //	POST   {prefix}/token/verify    {"token"}: 200 if valid, 401 with the reason if not
 //	POST   {prefix}/token/logout    end the session of the refresh token presented
 //	DELETE {prefix}/token/logout    the same, and clear the cookies (cookie modes)
@@ -181,7 +181,7 @@ func (a *Auth) obtain(c *gin.Context) {
 }
 
 // presentedRefresh reads and verifies the refresh token of a refresh,
-// update or logout request. With Config.Sliding it is the sliding token,
+// update or logout request. With Config.Tokens.Sliding it is the sliding token,
 // which may have expired as long as its refresh_exp has not.
 func (a *Auth) presentedRefresh(c *gin.Context) (*Claims, error) {
 	_, claims, err := a.presentedRefreshToken(c)

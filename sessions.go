@@ -13,7 +13,7 @@ import (
 
 // expire is POST /token/expire: {"token": "<jwt>"} or {"id": "<registry
 // id>"}. The caller force-expires that token and its subtree: a token of
-// their own, or anyone's with Config.ExpireAnyPerm. A registry ID that is
+// their own, or anyone's with Config.Registry.ExpireAnyPerm. A registry ID that is
 // not the caller's is not found; a token of someone else is forbidden.
 func (a *Auth) expire(c *gin.Context) {
 	caller := requireLogin(c)

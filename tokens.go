@@ -21,12 +21,12 @@ type TokenType string
 
 // The token types.
 const (
-	// AccessToken authenticates requests; short-lived (Config.AccessTTL).
+	// AccessToken authenticates requests; short-lived (Config.Tokens.AccessTTL).
 	AccessToken TokenType = "access"
 	// RefreshToken obtains new access tokens at the refresh endpoint; it
 	// never authenticates a request.
 	RefreshToken TokenType = "refresh"
-	// SlidingToken, with Config.Sliding, does both: it authenticates until
+	// SlidingToken, with Config.Tokens.Sliding, does both: it authenticates until
 	// exp and can be exchanged for a new one until refresh_exp.
 	SlidingToken TokenType = "sliding"
 )
@@ -38,7 +38,7 @@ const maxTokenLen = 8 << 10
 // Claims are the verified contents of a token.
 //
 // The standard claims are typed fields; claims an application adds through
-// Config.ClaimsHook go into Extra when issuing, and are read back with
+// Config.Tokens.ClaimsHook go into Extra when issuing, and are read back with
 // [Claims.Decode] from a parsed token.
 type Claims struct {
 	ID        string    // jti: unique per token
@@ -55,9 +55,9 @@ type Claims struct {
 	// deactivation) raises the user's generation in the registry, and
 	// tokens of a lower one are refused. 0 without the registry.
 	Generation int64
-	Issuer     string   // iss, when Config.Issuer is set
+	Issuer     string   // iss, when Config.Tokens.Issuer is set
 	Subject    string   // sub: the user's ID
-	Audience   []string // aud, when Config.Audience is set
+	Audience   []string // aud, when Config.Tokens.Audience is set
 	UserID     string   // user_id
 	Username   string   // username
 	Perms      []string // perms
@@ -298,7 +298,7 @@ func parseTyp(typ string) tokenTyp {
 // covers both, and a token whose two halves disagree was not made by
 // ginjwt. A token without typ, or with one ginjwt never writes, is no
 // ginjwt token either. Tokens typed JWT were issued before typing and are
-// accepted for what their claim says, unless Config.RefuseLegacyTyp.
+// accepted for what their claim says, unless Config.Tokens.RefuseLegacyTyp.
 func (a *Auth) checkTyp(typ tokenTyp, t TokenType) error {
 	switch typ {
 	case typNone:
@@ -452,7 +452,7 @@ func (ks *keySet) verifyJWS(token string) ([]byte, *signingKey, tokenTyp, error)
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // checkClaims validates the claims of an authentic token against the
-// configuration and now, with Config.Leeway on every time.
+// configuration and now, with Config.Tokens.Leeway on every time.
 func (a *Auth) checkClaims(c *Claims, now time.Time) error {
 	if c.ID == "" || c.SessionID == "" || c.UserID == "" || c.IssuedAt.IsZero() || c.ExpiresAt.IsZero() {
 		return withDetail(ErrTokenInvalid, "a required claim (jti, sid, user_id, iat, exp) is missing")

@@ -373,7 +373,7 @@ var cookieValueByte = func() (set [256]bool) {
 }()
 
 // refreshField is the body field that carries a refresh token (or, with
-// Config.Sliding, the sliding token) to the refresh endpoints.
+// Config.Tokens.Sliding, the sliding token) to the refresh endpoints.
 func (a *Auth) refreshField() string {
 	if a.cfg.Tokens.Sliding {
 		return "token"

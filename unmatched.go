@@ -40,7 +40,7 @@ func (u *unmatchedRoutes) lookup(path string) (owned bool, allow []string) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
 	for _, p := range u.prefixes {
-		// A prefix of "/" (Config.Prefix "/" on the engine) would own
+		// A prefix of "/" (Config.Routes.Prefix "/" on the engine) would own
 		// every path of the application: ginjwt then claims only its own
 		// endpoints' paths, for 405.
 		if p != "/" && (path == p || strings.HasPrefix(path, p+"/")) {
@@ -81,7 +81,7 @@ func matchRoute(pattern, path string) bool {
 }
 
 // Unmatched returns the middleware that answers requests under
-// Config.Prefix for which gin found no route in ginjwt's JSON error shape:
+// Config.Routes.Prefix for which gin found no route in ginjwt's JSON error shape:
 // 405 method_not_allowed, with an Allow header, when one of ginjwt's
 // endpoints has that path with another method (HEAD included: the GET
 // endpoints do not serve it), and 404 not_found otherwise. It acts on

@@ -117,7 +117,7 @@ func New(opts Options) (*Telemetry, error) {
 // [ginjwt.New]; the metrics of [Telemetry.Instrument] need it only for
 // ginjwt.registration.duration.
 //
-// It wraps Config.Handlers.Obtain, Refresh and Update around any wrapper
+// It wraps Config.Routes.Handlers.Obtain, Refresh and Update around any wrapper
 // already set, so their spans cover it, and Config.Registry.Pipeline around
 // any function already set: the steps that function returns run as one
 // step, in order, inside the ginjwt.register span (so Runner.Steps reports

@@ -43,10 +43,10 @@ type RotatePolicy struct {
 	// again and get the same child; 0 or less: no grace.
 	Grace time.Duration
 	// RevokeRotated revokes the presented token once it has a child
-	// (BlacklistAfterRotation).
+	// (Config.Registry.RevokeRotated).
 	RevokeRotated bool
 	// ExpireOthers revokes every other live token of the session once the
-	// new pair is issued (ExpireOnRefresh).
+	// new pair is issued (Config.Registry.RevokeOthersOnRefresh).
 	ExpireOthers bool
 }
 

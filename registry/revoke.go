@@ -13,9 +13,9 @@ import (
 const (
 	ReasonExpired   = "expired"            // Expire: force-expired on request
 	ReasonLogout    = "logout"             // the session logged out
-	ReasonRotated   = "rotated"            // replaced by its child (BlacklistAfterRotation)
+	ReasonRotated   = "rotated"            // replaced by its child (Config.Registry.RevokeRotated)
 	ReasonReuse     = "reuse_detected"     // a rotated-out refresh token came back
-	ReasonOnRefresh = "expired_on_refresh" // ExpireOnRefresh: superseded by a new pair
+	ReasonOnRefresh = "expired_on_refresh" // Config.Registry.RevokeOthersOnRefresh: superseded by a new pair
 	ReasonCutOff    = "user_cut_off"       // password change, deactivation, log out everywhere
 	ReasonAdmin     = "admin"              // revoked by an operator (the CLI)
 )
@@ -79,8 +79,8 @@ func (v *revocation) tokens(ids []int64, reason string) (int, error) {
 			live = append(live, t.ID)
 			// A refresh token superseded by a refresh needs no log entry:
 			// only Rotate accepts refresh tokens, and it reads the row. So a
-			// client refreshing in a loop with BlacklistAfterRotation or
-			// ExpireOnRefresh does not grow the log and every instance's
+			// client refreshing in a loop with Config.Registry.RevokeRotated or
+			// Config.Registry.RevokeOthersOnRefresh does not grow the log and every instance's
 			// memory by one 24-hour entry per refresh.
 			if t.Type == "refresh" && (reason == ReasonRotated || reason == ReasonOnRefresh) {
 				continue

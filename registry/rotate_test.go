@@ -317,7 +317,7 @@ func TestRotate(t *testing.T) {
 
 		t.Run("rotated-out token without rotation is refused", func(t *testing.T) {
 			// /token/update rotated it; then it comes back to a refresh that
-			// does not rotate (ExpireOnRefresh on, RotateRefresh off).
+			// does not rotate (Config.Registry.RevokeOthersOnRefresh on, rotation off).
 			r := newRotation(t, db)
 			s := r.login("j")
 			r.rotate(s, registry.RotatePolicy{Rotate: true, Grace: time.Minute, ExpireOthers: true}, registry.Rotated)
@@ -434,7 +434,7 @@ func TestRotateConcurrently(t *testing.T) {
 }
 
 // TestRefreshLoopKeepsMemoryBounded: a client refreshing in a loop with
-// BlacklistAfterRotation and ExpireOnRefresh leaves in memory only the
+// Config.Registry.RevokeRotated and Config.Registry.RevokeOthersOnRefresh leaves in memory only the
 // access tokens that are still unexpired — none of its rotated-out refresh
 // tokens, which would each stay for a day.
 func TestRefreshLoopKeepsMemoryBounded(t *testing.T) {

@@ -56,7 +56,7 @@
 //     ginjwt's login throttle uses): one non-empty key per account,
 //     whichever login names it, active or not; "" for logins naming nobody;
 //     and no password checked.
-//   - TouchLastLogin, when the store implements it (Config.UpdateLastLogin):
+//   - TouchLastLogin, when the store implements it (Config.Accounts.UpdateLastLogin):
 //     Find then shows the time.
 //
 // # Import graph

@@ -25,7 +25,7 @@ type AccountKeyer interface {
 }
 
 // LastLoginToucher is the optional method behind ginjwt's
-// Config.UpdateLastLogin, checked when Fixture.Store implements it.
+// Config.Accounts.UpdateLastLogin, checked when Fixture.Store implements it.
 type LastLoginToucher interface {
 	TouchLastLogin(ctx context.Context, id string, at time.Time) error
 }
