@@ -31,7 +31,7 @@ func TestVerifyOnlyKeySet(t *testing.T) {
 	if _, err := v.signClaims(c); err == nil {
 		t.Fatal("a verify-only set signed a token")
 	}
-	if _, err := New(Config{Keys: []Key{public}, Mode: TwoCookies, Routes: Routes{Paths: Paths{Obtain: "-"}}}); err == nil || !strings.Contains(err.Error(), "Config.CSRF.Secret") {
+	if _, err := New(Config{Keys: []Key{public}, Mode: TwoCookies, Routes: Routes{Paths: Paths{Obtain: "-"}}}); err == nil || !strings.Contains(err.Error(), "Config.Transport.CSRF.Secret") {
 		t.Fatalf("cookie mode without a CSRF secret: %v", err)
 	}
 	other, _ := GenerateKey("ES256")
