@@ -15,8 +15,9 @@ import (
 	"github.com/ginjwt/ginjwt/users"
 )
 
-// Pair is what a login or a refresh issues.
-type Pair struct {
+// Issued is what a login or a refresh issues: an access token and, when
+// one was issued, a refresh token.
+type Issued struct {
 	// Access is the new access token (with Config.Tokens.Sliding, the sliding token).
 	Access string
 	// Refresh is the new refresh token; empty when none was issued (a
@@ -26,9 +27,15 @@ type Pair struct {
 	AccessClaims, RefreshClaims *Claims
 }
 
+// Pair is the former name of [Issued].
+//
+// Deprecated: use Issued. In ginjwt a pair is a token and its parent
+// ([pipeline.Pair]), as the registry records them.
+type Pair = Issued
+
 // pairs lists the issued tokens as the registry sees them, each with its
 // parent (nil for a session's first refresh token).
-func (p *Pair) pairs(parent *Claims) []pipeline.Pair {
+func (p *Issued) pairs(parent *Claims) []pipeline.Pair {
 	tok := func(c *Claims) *pipeline.Token {
 		if c == nil {
 			return nil
@@ -98,7 +105,7 @@ func copyUser(from, c *Claims) error {
 // issueSession issues the tokens of a new session for u: a refresh token,
 // whose jti becomes the session ID, and an access token (or, with
 // Config.Tokens.Sliding, one sliding token).
-func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
+func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Issued, error) {
 	// Read before the clock: a cut-off that commits after this read
 	// refuses the session, one that committed before it does not.
 	gen, err := a.generation(ctx, u.ID)
@@ -117,7 +124,7 @@ func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Pair{Access: tok, AccessClaims: c}, nil
+		return &Issued{Access: tok, AccessClaims: c}, nil
 	}
 	rc := a.newClaims(RefreshToken, "", now, a.cfg.Tokens.RefreshTTL)
 	rc.Generation = gen
@@ -131,8 +138,8 @@ func (a *Auth) issueSession(ctx context.Context, u *users.User) (*Pair, error) {
 // itself when fresh is set: it was just made and must be signed too). u is
 // the user reloaded from the store, or nil to copy the user claims from rc.
 // The access token never outlives its refresh token.
-func (a *Auth) issueAccess(ctx context.Context, rc *Claims, u *users.User, now time.Time, fresh bool) (*Pair, error) {
-	p := &Pair{}
+func (a *Auth) issueAccess(ctx context.Context, rc *Claims, u *users.User, now time.Time, fresh bool) (*Issued, error) {
+	p := &Issued{}
 	if fresh {
 		tok, err := a.signClaims(rc)
 		if err != nil {
@@ -165,7 +172,7 @@ func (a *Auth) issueAccess(ctx context.Context, rc *Claims, u *users.User, now t
 // refresh token, child of rc in the same session, when newRefresh is set
 // (rotation, or the update endpoint). A sliding token buys a new sliding
 // token with the same refresh_exp.
-func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh bool) (*Pair, error) {
+func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh bool) (*Issued, error) {
 	now := a.now()
 	if rc.Type == SlidingToken {
 		c := a.newClaims(SlidingToken, rc.SessionID, now, a.cfg.Tokens.SlidingTTL)
@@ -180,7 +187,7 @@ func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh 
 		if err != nil {
 			return nil, err
 		}
-		return &Pair{Access: tok, AccessClaims: c}, nil
+		return &Issued{Access: tok, AccessClaims: c}, nil
 	}
 	if !newRefresh {
 		return a.issueAccess(ctx, rc, u, now, false)
@@ -197,7 +204,7 @@ func (a *Auth) renew(ctx context.Context, rc *Claims, u *users.User, newRefresh 
 // from rc, with the same jti and times, and issues a new access token from
 // it: what a replay within the grace window gets, so that two requests
 // racing with one refresh token end up on one branch.
-func (a *Auth) reissue(ctx context.Context, rc *Claims, child pipeline.Token, u *users.User) (*Pair, error) {
+func (a *Auth) reissue(ctx context.Context, rc *Claims, child pipeline.Token, u *users.User) (*Issued, error) {
 	c := &Claims{
 		ID: child.ID, SessionID: child.SessionID, Type: RefreshToken,
 		IssuedAt: child.IssuedAt.Truncate(time.Second), NotBefore: child.IssuedAt.Truncate(time.Second), ExpiresAt: child.ExpiresAt,
@@ -227,7 +234,7 @@ func (a *Auth) userClaims(ctx context.Context, from *Claims, u *users.User, c *C
 //
 // An inactive user is refused with ErrInvalidCredentials, and a user without
 // an ID (never saved) with an error.
-func (a *Auth) Login(c *gin.Context, u *users.User) (*Pair, error) {
+func (a *Auth) Login(c *gin.Context, u *users.User) (*Issued, error) {
 	ctx := c.Request.Context()
 	if u == nil || !u.IsActive {
 		return nil, ErrInvalidCredentials

@@ -24,7 +24,7 @@ func wantLoggedOut(t *testing.T, w *httptest.ResponseRecorder) {
 }
 
 // foreignTokens are tokens ginjwt did not sign: another key's pair.
-func foreignTokens(t *testing.T) *Pair {
+func foreignTokens(t *testing.T) *Issued {
 	t.Helper()
 	other, err := New(Config{SigningKey: []byte("another secret of thirty-two byt"), Routes: Routes{Paths: Paths{Obtain: "-"}}})
 	if err != nil {

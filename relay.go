@@ -82,7 +82,7 @@ func (a *Auth) LogoutFrom(c *gin.Context) (token string, claims *Claims, err err
 // times, types); refresh may be empty (a refresh without rotation). It
 // writes nothing when it fails.
 func (a *Auth) WriteTokens(c *gin.Context, access, refresh string) error {
-	p := &Pair{Access: access, Refresh: refresh}
+	p := &Issued{Access: access, Refresh: refresh}
 	var err error
 	if p.AccessClaims, err = a.ParseToken(access, a.authTypes()...); err != nil {
 		return err

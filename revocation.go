@@ -112,7 +112,7 @@ func (a *Auth) Registry() *registry.Registry { return a.registry }
 func (a *Auth) Pipeline() *pipeline.Runner { return a.pipeline }
 
 // pipelineKinds maps events to the pipeline's kinds.
-var pipelineKinds = map[EventKind]pipeline.Kind{
+var pipelineKinds = map[EventKind]pipeline.EventKind{
 	TokenObtained:   pipeline.Obtained,
 	AccessRefreshed: pipeline.Refreshed,
 	RefreshUpdated:  pipeline.Updated,
@@ -144,7 +144,7 @@ func (a *Auth) registrationFailed(ctx context.Context, e *pipeline.Event, err er
 
 // revoked tells whether the registry refuses a token with these claims,
 // from memory.
-func (a *Auth) revoked(c *Claims) (registry.Kind, bool) {
+func (a *Auth) revoked(c *Claims) (registry.RevocationKind, bool) {
 	if a.registry == nil {
 		return "", false
 	}

@@ -293,7 +293,7 @@ func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
 // whatever its memory has heard yet; the new tokens are recorded
 // atomically with the decision; a replay within the grace window gets the
 // same child again; and a reused token revokes its session.
-func (a *Auth) renewRecorded(ctx context.Context, rc *Claims, u *users.User, newRefresh bool, facts RequestFacts) (*Pair, error) {
+func (a *Auth) renewRecorded(ctx context.Context, rc *Claims, u *users.User, newRefresh bool, facts RequestFacts) (*Issued, error) {
 	if a.registry == nil {
 		return a.renew(ctx, rc, u, newRefresh)
 	}
@@ -306,7 +306,7 @@ func (a *Auth) renewRecorded(ctx context.Context, rc *Claims, u *users.User, new
 		RevokeRotated: a.cfg.Registry.RevokeRotated || (newRefresh && !a.cfg.rotate),
 		ExpireOthers:  a.cfg.Registry.RevokeOthersOnRefresh,
 	}
-	var pair *Pair
+	var pair *Issued
 	outcome, err := a.registry.Rotate(ctx, rc.pipelineToken(), rc.UserID, policy, func(o registry.Outcome, parent pipeline.Token) ([]pipeline.Pair, error) {
 		var err error
 		if o == registry.Replayed {

@@ -39,7 +39,7 @@ func alice() *users.User {
 }
 
 // session issues alice's tokens.
-func session(t testing.TB, a *Auth) *Pair {
+func session(t testing.TB, a *Auth) *Issued {
 	t.Helper()
 	p, err := a.issueSession(context.Background(), alice())
 	if err != nil {

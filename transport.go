@@ -440,7 +440,7 @@ type cookieBody struct {
 // the access token, the refresh token when one was issued, and the
 // session's CSRF token. In JSON mode it does nothing: writePair puts the
 // tokens in the body.
-func (a *Auth) deliver(c *gin.Context, p *Pair) {
+func (a *Auth) deliver(c *gin.Context, p *Issued) {
 	if !a.cookieMode() {
 		return
 	}
@@ -493,7 +493,7 @@ func (a *Auth) clearCookies(c *gin.Context) {
 // writePair answers a login or refresh with the tokens issued: in JSON
 // mode in the body; in cookie modes the tokens are in cookies (see deliver)
 // and the body says when they expire.
-func (a *Auth) writePair(c *gin.Context, p *Pair) {
+func (a *Auth) writePair(c *gin.Context, p *Issued) {
 	expiresIn := max(int64(p.AccessClaims.ExpiresAt.Sub(a.now())/time.Second), 0)
 	switch {
 	case a.cookieMode():

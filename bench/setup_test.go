@@ -163,7 +163,7 @@ var alice = &users.User{ID: "0190f000-0000-7000-8000-000000000001", Username: "a
 
 // login issues a session for u through auth.Login, as an application's own
 // login view would, and returns the access token.
-func login(tb testing.TB, auth *ginjwt.Auth, u *users.User) *ginjwt.Pair {
+func login(tb testing.TB, auth *ginjwt.Auth, u *users.User) *ginjwt.Issued {
 	tb.Helper()
 	c, _ := gin.CreateTestContext(httptest.NewRecorder())
 	c.Request = httptest.NewRequest(http.MethodPost, "/login", nil)

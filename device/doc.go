@@ -25,9 +25,11 @@
 //
 // # Models and the pipeline step
 //
-// The GORM models (Interlocutor, which is meant to embed an Agent; InterlocutorNetwork,
-// the IP address and forwarded chain; TokenInterlocutorConnection, linking a
-// token to both) and the pipeline step that records them on every obtain and
-// refresh live in other files of this package. The step reads the User-Agent
+// A device is stored as an Interlocutor (the Django original's name, kept for
+// the tables): the parsed User-Agent, embedding an Agent, and an
+// InterlocutorNetwork, the IP address and forwarded chain;
+// TokenInterlocutorConnection links a token to both. Everything shown to
+// users says device. [Registry.ConnectInterlocutor] is the pipeline step that
+// records them on every obtain and refresh. The step reads the User-Agent
 // and client IP from the pipeline event, captured when the request was made.
 package device

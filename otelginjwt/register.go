@@ -68,7 +68,7 @@ func (t *Telemetry) register(ctx context.Context, e *pipeline.Event, steps []pip
 
 // registrationKind bounds a pipeline event's kind: an application running
 // the pipeline by hand may name its own.
-func registrationKind(k pipeline.Kind) string {
+func registrationKind(k pipeline.EventKind) string {
 	switch k {
 	case pipeline.Obtained, pipeline.Refreshed, pipeline.Updated, pipeline.Manual:
 		return string(k)

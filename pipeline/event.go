@@ -5,20 +5,25 @@ import (
 	"time"
 )
 
-// Kind says which event issued the tokens of an [Event].
-type Kind string
+// EventKind says which event issued the tokens of an [Event].
+type EventKind string
+
+// Kind is the former name of [EventKind].
+//
+// Deprecated: use EventKind.
+type Kind = EventKind
 
 // The kinds of events the pipeline runs on.
 const (
 	// Obtained: a login issued a new session (a refresh and an access token).
-	Obtained Kind = "obtained"
+	Obtained EventKind = "obtained"
 	// Refreshed: a refresh token issued an access token (and, with rotation,
 	// a new refresh token, child of the old one).
-	Refreshed Kind = "refreshed"
+	Refreshed EventKind = "refreshed"
 	// Updated: a refresh token was exchanged for a new refresh and access pair.
-	Updated Kind = "updated"
+	Updated EventKind = "updated"
 	// Manual: the application ran the pipeline by hand for tokens it made.
-	Manual Kind = "manual"
+	Manual EventKind = "manual"
 )
 
 // Token is an issued token as plain values: what the registry records of it.
@@ -50,7 +55,7 @@ type Pair struct {
 // of the request that issued them, captured when it happened, so a step that
 // runs later in the background sees the same values.
 type Event struct {
-	Kind Kind
+	Kind EventKind
 	// Pairs lists the issued tokens, each with its parent, parents first.
 	Pairs []Pair
 	// UserID is the ID of the user the tokens were issued to, "" if none.

@@ -59,17 +59,22 @@ type TokenUserConnection struct {
 // TableName is "ginjwt_token_users".
 func (TokenUserConnection) TableName() string { return "ginjwt_token_users" }
 
-// Kind is what a revocation applies to.
-type Kind string
+// RevocationKind is what a revocation applies to.
+type RevocationKind string
+
+// Kind is the former name of [RevocationKind].
+//
+// Deprecated: use RevocationKind.
+type Kind = RevocationKind
 
 // The kinds of revocation.
 const (
 	// KindToken revokes one token, by jti.
-	KindToken Kind = "token"
+	KindToken RevocationKind = "token"
 	// KindSession revokes every token of a session, by sid.
-	KindSession Kind = "session"
+	KindSession RevocationKind = "session"
 	// KindUser cuts a user off: every token of the user issued before At.
-	KindUser Kind = "user"
+	KindUser RevocationKind = "user"
 )
 
 // Revocation is one entry of the revocation log: append-only, written in
@@ -77,9 +82,9 @@ const (
 // instance's in-memory view of what is revoked. Each instance reads the rows
 // whose Until has not passed at start, then the ones with a greater ID.
 type Revocation struct {
-	ID      int64  `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
-	Kind    Kind   `gorm:"column:kind;size:16;not null" json:"kind"`
-	Subject string `gorm:"column:subject;size:64;not null" json:"subject"`
+	ID      int64          `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
+	Kind    RevocationKind `gorm:"column:kind;size:16;not null" json:"kind"`
+	Subject string         `gorm:"column:subject;size:64;not null" json:"subject"`
 	// Generation, for KindUser, is the user's new cut-off generation:
 	// tokens of a lower one are revoked. A KindUser entry written before
 	// generations existed has 0, and revokes the tokens issued before At.

@@ -275,7 +275,7 @@ func (r *Registry) Revoked(t *pipeline.Token) bool {
 
 // RevokedBy is [Registry.Revoked] that also says which kind of revocation
 // applies.
-func (r *Registry) RevokedBy(t *pipeline.Token) (Kind, bool) {
+func (r *Registry) RevokedBy(t *pipeline.Token) (RevocationKind, bool) {
 	return r.view.revoked(t)
 }
 

@@ -50,7 +50,7 @@ func (s *Set) Cursor(now time.Time) int64 {
 
 // RevokedBy reports whether t is revoked — the token itself, its session,
 // or its user's cut-off — and by which kind of entry. It reads memory only.
-func (s *Set) RevokedBy(t *pipeline.Token) (Kind, bool) { return s.v.revoked(t) }
+func (s *Set) RevokedBy(t *pipeline.Token) (RevocationKind, bool) { return s.v.revoked(t) }
 
 // Prune forgets the entries whose Until has passed at now.
 func (s *Set) Prune(now time.Time) { s.v.prune(now) }

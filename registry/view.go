@@ -42,7 +42,7 @@ func newView() *view {
 }
 
 // revoked reports whether token t is revoked, and why.
-func (v *view) revoked(t *pipeline.Token) (Kind, bool) {
+func (v *view) revoked(t *pipeline.Token) (RevocationKind, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if v.tokens.has(t.ID) {

@@ -71,7 +71,7 @@ func decodeJSON(t *testing.T, out string, v any) {
 }
 
 // revocations returns the revocation log rows of kind for subject.
-func revocations(t *testing.T, db *gorm.DB, kind registry.Kind, subject string) []registry.Revocation {
+func revocations(t *testing.T, db *gorm.DB, kind registry.RevocationKind, subject string) []registry.Revocation {
 	t.Helper()
 	var rows []registry.Revocation
 	if err := db.Where("kind = ? AND subject = ?", kind, subject).Find(&rows).Error; err != nil {
