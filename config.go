@@ -214,9 +214,17 @@ type Transport struct {
 	AuthScheme string
 	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
 	// whose X-Forwarded-For and X-Real-IP headers are believed, as gin's
-	// SetTrustedProxies. Default none: the peer address is the client. Mount
-	// applies the same list to a *gin.Engine it is given, so c.ClientIP()
-	// agrees with ginjwt.
+	// SetTrustedProxies. Default none: the peer address is the client.
+	//
+	// Given a *gin.Engine, Mount follows the engine instead, so that
+	// ginjwt and c.ClientIP() always agree: its trusted proxies,
+	// TrustedPlatform and RemoteIPHeaders. Set the proxies in one place:
+	// either here (Mount then applies the list to an engine still at gin's
+	// trust-everyone default) or with the engine's SetTrustedProxies (and
+	// leave this empty); both is an error. An engine left at gin's default
+	// with this empty is not followed: ginjwt then believes no forwarding
+	// header and logs a warning. With New, or a *gin.RouterGroup, this
+	// list alone decides.
 	TrustedProxies []string
 }
 

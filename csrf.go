@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -229,11 +228,8 @@ func (a *Auth) requestScheme(r *http.Request) string {
 	if p != "https" && p != "http" {
 		return "http" // whoever the peer is
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err == nil {
-		if peer, err := netip.ParseAddr(host); err == nil && a.proxies.Trusted(peer) {
-			return p
-		}
+	if peer, ok := peerAddr(r); ok && a.proxies.trusted(peer) {
+		return p
 	}
 	return "http"
 }

@@ -144,8 +144,8 @@ func Mount(r gin.IRouter, cfg Config) (*Auth, error) {
 // the routes, turning gin's panics into an error.
 func (a *Auth) mount(r gin.IRouter) (err error) {
 	if e, ok := r.(*gin.Engine); ok {
-		if err := e.SetTrustedProxies(a.cfg.Transport.TrustedProxies); err != nil {
-			return fmt.Errorf("ginjwt: Config.Transport.TrustedProxies: %w", err)
+		if err := a.proxies.adopt(e, a.cfg.Transport.TrustedProxies, a.log); err != nil {
+			return err
 		}
 	}
 	defer func() {

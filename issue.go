@@ -246,7 +246,7 @@ func (a *Auth) Login(c *gin.Context, u *users.User) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	facts := a.proxies.facts(c.Request)
+	facts := a.proxies.facts(c)
 	e := Event{Time: pair.AccessClaims.issuedAt(), UserID: u.ID, Username: u.Username, SessionID: pair.AccessClaims.SessionID, Pairs: pair.pairs(nil), Request: facts}
 	if err := a.tokensIssued(ctx, TokenObtained, e); err != nil {
 		return nil, err
@@ -301,7 +301,7 @@ func (a *Auth) logoutRequest(c *gin.Context) error {
 		return err
 	}
 	e := Event{UserID: claims.UserID, Username: claims.Username, SessionID: claims.SessionID, Token: claims,
-		Request: a.proxies.facts(c.Request), Reason: registry.ReasonLogout}
+		Request: a.proxies.facts(c), Reason: registry.ReasonLogout}
 	if a.registry != nil && !a.registry.SessionRevoked(claims.SessionID) {
 		if err := a.revokeSession(ctx, e); err != nil {
 			return err

@@ -145,7 +145,7 @@ func (a *Auth) obtain(c *gin.Context) {
 		AbortWithError(c, err)
 		return
 	}
-	facts := a.proxies.facts(c.Request)
+	facts := a.proxies.facts(c)
 	// turn bounds the wait before the password check starts (the attempts
 	// ahead, the account's lookup, a hashing slot), not the check itself.
 	turn, cancel := context.WithTimeout(ctx, a.cfg.Limits.Throttle.MaxWait)
@@ -270,7 +270,7 @@ func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
 		AbortWithError(c, err)
 		return
 	}
-	facts := a.proxies.facts(c.Request)
+	facts := a.proxies.facts(c)
 	pair, err := a.renewRecorded(ctx, rc, u, newRefresh, facts)
 	if err != nil {
 		AbortWithError(c, err)
@@ -373,7 +373,7 @@ func (a *Auth) verify(c *gin.Context) {
 		return
 	}
 	a.events.emit(c.Request.Context(), Event{Kind: TokenValidated, Time: a.now(), UserID: claims.UserID,
-		Username: claims.Username, SessionID: claims.SessionID, Token: claims, Request: a.proxies.facts(c.Request)})
+		Username: claims.Username, SessionID: claims.SessionID, Token: claims, Request: a.proxies.facts(c)})
 	c.JSON(http.StatusOK, verifyBody{TokenType: claims.Type, ExpiresAt: jsonTime{claims.ExpiresAt}})
 }
 

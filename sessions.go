@@ -70,7 +70,7 @@ func (a *Auth) expire(c *gin.Context) {
 		return
 	}
 	a.events.emit(ctx, Event{Kind: TokenRevoked, Time: a.now(), UserID: owner, SessionID: target.SessionID,
-		Request: a.proxies.facts(c.Request), Reason: registry.ReasonExpired})
+		Request: a.proxies.facts(c), Reason: registry.ReasonExpired})
 	c.JSON(http.StatusOK, ResultBody{Result: ResultTokensExpired, Message: "the token and its subtree are revoked", Tokens: &n})
 }
 
@@ -168,7 +168,7 @@ func (a *Auth) revokeSessionByID(c *gin.Context) {
 		return
 	}
 	err = a.revokeSession(ctx, Event{UserID: caller.UserID, Username: caller.Username, SessionID: sid,
-		Request: a.proxies.facts(c.Request), Reason: registry.ReasonLogout})
+		Request: a.proxies.facts(c), Reason: registry.ReasonLogout})
 	if err != nil {
 		AbortWithError(c, err)
 		return
@@ -209,7 +209,7 @@ func (a *Auth) revokeSessions(c *gin.Context) {
 				continue
 			}
 			err := a.revokeSession(ctx, Event{UserID: caller.UserID, Username: caller.Username, SessionID: s.ID,
-				Request: a.proxies.facts(c.Request), Reason: registry.ReasonLogout})
+				Request: a.proxies.facts(c), Reason: registry.ReasonLogout})
 			if err != nil {
 				AbortWithError(c, err)
 				return

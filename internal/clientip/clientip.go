@@ -88,6 +88,22 @@ func (r *Resolver) Resolve(req *http.Request) (ip string, forwardedFor []string)
 	return ip, nil
 }
 
+// Canonical returns the canonical form of the IP address s (an
+// IPv4-mapped IPv6 address as its IPv4 address), or s when it is not one.
+func Canonical(s string) string {
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	return addr.Unmap().String()
+}
+
+// Chain returns the X-Forwarded-For chain of req: its entries that are IP
+// addresses, in canonical form, nearest hop last.
+func Chain(req *http.Request) []string {
+	return addresses(splitChain(req.Header.Values("X-Forwarded-For")))
+}
+
 // walk returns the first untrusted address from the right of the chain, the
 // leftmost one when all are trusted; ok is false when an entry is not an
 // address, and the peer is then taken as the client, as gin does.
