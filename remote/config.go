@@ -93,22 +93,26 @@ type Config struct {
 	// DB. Default [DefaultUserMapper] (the users.User model).
 	UserMapper UserMapper
 
-	// Prefix, Paths, Mode, Cookies, CSRF, AuthScheme, TrustedProxies,
-	// Leeway, Issuer, Audience, Cache and MaxBodyBytes are this service's
-	// own, as in [ginjwt.Config]. In the cookie modes CSRF.Secret is
-	// required (the same on every instance of this service).
-	Prefix         string
-	Paths          ginjwt.Paths
-	Mode           ginjwt.Mode
-	Cookies        ginjwt.Cookies
-	CSRF           ginjwt.CSRF
-	AuthScheme     string
-	TrustedProxies []string
-	Leeway         time.Duration
-	Issuer         string
-	Audience       []string
-	Cache          ginjwt.Cache
-	MaxBodyBytes   int64
+	// Prefix and Paths are where this service serves the proxied
+	// endpoints, as ginjwt's Routes.Prefix and Routes.Paths (defaults
+	// "/auth", "/token", …); "-" leaves one out.
+	Prefix string
+	Paths  ginjwt.Paths
+	// Mode and Transport are how tokens travel between this service and
+	// its clients, as in [ginjwt.Config]: any mode works, whatever the
+	// auth service's. In the cookie modes Transport.CSRF.Secret is required
+	// (the same on every instance of this service).
+	Mode      ginjwt.Mode
+	Transport ginjwt.Transport
+	// Leeway, Issuer and Audience check tokens as ginjwt's Tokens section
+	// does: set Issuer and Audience to the auth service's.
+	Leeway   time.Duration
+	Issuer   string
+	Audience []string
+	// Limits bounds request bodies and sizes the verified-token cache, as
+	// ginjwt's Limits (its Throttle is unused: the auth service throttles
+	// logins, by the client address this service forwards).
+	Limits ginjwt.Limits
 
 	// Logger receives the logs. Default slog.Default().
 	Logger *slog.Logger

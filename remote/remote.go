@@ -80,8 +80,8 @@ func Mount(r gin.IRouter, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("remote: read the auth service's revocation feed: %w", err)
 	}
 	if e, ok := r.(*gin.Engine); ok {
-		if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
-			return nil, fmt.Errorf("remote: Config.TrustedProxies: %w", err)
+		if err := e.SetTrustedProxies(cfg.Transport.TrustedProxies); err != nil {
+			return nil, fmt.Errorf("remote: Config.Transport.TrustedProxies: %w", err)
 		}
 	}
 	r.Use(auth.Authenticate(), cl.users.middleware)
@@ -111,36 +111,20 @@ func (cl *Client) authConfig(keys []ginjwt.Key) ginjwt.Config {
 	paths := cfg.Paths
 	paths.Update, paths.Expire, paths.JWKS, paths.Revocations = "-", "-", "-", "-"
 	ac := ginjwt.Config{
-		Keys:    keys,
-		Mode:    cfg.Mode,
-		Users:   users.NewStore(cfg.DB),
+		Keys:      keys,
+		Mode:      cfg.Mode,
+		Users:     users.NewStore(cfg.DB),
+		Tokens:    ginjwt.Tokens{Leeway: cfg.Leeway, Issuer: cfg.Issuer, Audience: cfg.Audience},
+		Transport: cfg.Transport,
+		Routes: ginjwt.Routes{Prefix: cfg.Prefix, Paths: paths, Handlers: ginjwt.Handlers{
+			Obtain: replace(cl.obtain), Refresh: replace(cl.refresh), Verify: replace(cl.verify), Logout: replace(cl.logout),
+		}},
+		Limits:  cfg.Limits,
+		Service: ginjwt.Service{Revocations: cl},
 		Logger:  cfg.Logger,
 		Clock:   cfg.Clock,
-		Service: ginjwt.Service{Revocations: cl},
-		Tokens: ginjwt.Tokens{
-			Leeway:   cfg.Leeway,
-			Issuer:   cfg.Issuer,
-			Audience: cfg.Audience,
-		},
-		Transport: ginjwt.Transport{
-			Cookies:        cfg.Cookies,
-			CSRF:           cfg.CSRF,
-			TrustedProxies: cfg.TrustedProxies,
-			AuthScheme:     cfg.AuthScheme,
-		},
-		Routes: ginjwt.Routes{
-			Prefix: cfg.Prefix,
-			Paths:  paths,
-			Handlers: ginjwt.Handlers{
-				Obtain: replace(cl.obtain), Refresh: replace(cl.refresh), Verify: replace(cl.verify), Logout: replace(cl.logout),
-			},
-		},
-		Limits: ginjwt.Limits{
-			MaxBodyBytes: cfg.MaxBodyBytes,
-			Cache:        cfg.Cache,
-		},
 	}
-	ac.Throttle.Disabled = true // the auth service throttles logins, by the client's forwarded address
+	ac.Limits.Throttle.Disabled = true // the auth service throttles logins, by the client's forwarded address
 	if len(cfg.SharedSecret) == 0 {
 		ac.Service.KeyMissing = cl.keys.missing
 	}

@@ -335,8 +335,8 @@ func TestTwoCookieModeOnClient(t *testing.T) {
 	as.user("alice", "staff")
 	cs := newClientService(t, as, func(c *remote.Config) {
 		c.Mode = ginjwt.TwoCookies
-		c.Cookies.Insecure = true
-		c.CSRF.Secret = []byte("client-service-csrf-secret-0123456789")
+		c.Transport.Cookies.Insecure = true
+		c.Transport.CSRF.Secret = []byte("client-service-csrf-secret-0123456789")
 	})
 	b := newBrowser(t)
 	base := cs.srv.URL

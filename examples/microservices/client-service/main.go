@@ -71,11 +71,11 @@ func serve(ctx context.Context, addr, dsn, authURL, modeName string) error {
 		DB:         db,
 		UserMapper: mapUser,
 		Mode:       mode,
-		Cookies:    ginjwt.Cookies{Insecure: demo.Loopback(addr)},
+		Transport:  ginjwt.Transport{Cookies: ginjwt.Cookies{Insecure: demo.Loopback(addr)}},
 	}
 	if mode != ginjwt.JSON {
 		// Shared by every instance of this service in production.
-		cfg.CSRF.Secret = []byte(cred + " csrf")
+		cfg.Transport.CSRF.Secret = []byte(cred + " csrf")
 	}
 	r := gin.New()
 	r.Use(gin.Logger(), gin.Recovery())
