@@ -20,8 +20,10 @@ import (
 // users change their password at random moments over 4 s; each one's old
 // token is polled on the client service every 50 ms from the moment the
 // change committed until it is refused. The lag's p50, p99 and maximum are
-// logged; the median must stay within the interval, the maximum within the
-// interval plus a second for the feed's round trip on a loaded machine.
+// logged. The median must stay within the interval (plus half a second of
+// a loaded machine's delays); the maximum within two: a change whose log
+// ID was taken while a read was under way, and committed after it, is a
+// gap that read steps over and the next one fetches.
 func TestRevocationLag(t *testing.T) {
 	// Not parallel: the figure is the feed's, not the machine's load.
 	as := newAuthService(t, false, nil)
@@ -77,7 +79,7 @@ func TestRevocationLag(t *testing.T) {
 	slices.Sort(lags)
 	p50, p99, worst := lags[n/2], lags[n*99/100], lags[n-1]
 	t.Logf("revocation lag over %d password changes, feed every 2 s: p50 %v, p99 %v, max %v", n, p50.Round(time.Millisecond), p99.Round(time.Millisecond), worst.Round(time.Millisecond))
-	if p50 > 2*time.Second || worst > 3*time.Second {
+	if p50 > 2500*time.Millisecond || worst > 5*time.Second {
 		t.Fatalf("revocations took p50 %v, max %v to reach the client service (feed interval 2 s)", p50, worst)
 	}
 }
