@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginjwt/ginjwt/device"
-	"github.com/ginjwt/ginjwt/internal/throttle"
+	limiter "github.com/ginjwt/ginjwt/internal/throttle"
 	"github.com/ginjwt/ginjwt/pipeline"
 	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
@@ -46,7 +46,7 @@ type Auth struct {
 	keys     atomic.Pointer[keySet]
 	users    UserStore
 	events   bus
-	throttle *throttle.Throttle
+	throttle *limiter.Throttle
 	proxies  proxies
 	log      *slog.Logger
 	// registry and pipeline are nil when the registry is off; devices when
@@ -99,8 +99,13 @@ func New(cfg Config) (*Auth, error) {
 		return nil, errors.New(`ginjwt: Config.Users or Config.DB is required by the login endpoint (or set Config.Routes.Paths.Obtain to "-")`)
 	}
 	limits := rc.Limits
+	if err := a.defaultThrottleStore(); err != nil {
+		return nil, err
+	}
 	if !limits.Throttle.Disabled {
-		a.throttle = throttle.New(limits.Throttle.limits(), a.now)
+		a.throttle = a.cfg.Limits.Throttle.newLimiter(a.now, func(err error) {
+			a.log.Error("ginjwt: login throttle", "error", err)
+		})
 	}
 	boundHashWait(a.users, limits.Throttle.MaxWait)
 	if !limits.Cache.Disabled {

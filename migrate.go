@@ -7,12 +7,13 @@ import (
 
 	"github.com/ginjwt/ginjwt/device"
 	"github.com/ginjwt/ginjwt/registry"
+	"github.com/ginjwt/ginjwt/throttle"
 	"github.com/ginjwt/ginjwt/users"
 )
 
 // Migrate creates or updates every table ginjwt keeps in db: the users of
-// the default user store, the token registry and the device registry. It is safe to run at every
-// start.
+// the default user store, the token registry, the device registry and the
+// login throttle's SQL store. It is safe to run at every start.
 func Migrate(ctx context.Context, db *gorm.DB) error {
 	if err := users.Migrate(ctx, db); err != nil {
 		return err
@@ -20,5 +21,8 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 	if err := registry.Migrate(ctx, db); err != nil {
 		return err
 	}
-	return device.Migrate(ctx, db)
+	if err := device.Migrate(ctx, db); err != nil {
+		return err
+	}
+	return throttle.Migrate(ctx, db)
 }

@@ -10,7 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/ginjwt/ginjwt/internal/throttle"
+	limiter "github.com/ginjwt/ginjwt/internal/throttle"
+	"github.com/ginjwt/ginjwt/throttle"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -44,9 +45,14 @@ type AccountKeyer interface {
 // store implements [AccountKeyer] (users.Store does): its username and its
 // e-mail share one limit. Each name typed also keeps a limit of its own,
 // so that a name's throttling does not depend on whether it exists.
-// Memory is bounded: past 65536 names and IPs in a window, further ones
-// share hashed counters, which may refuse early but never let a login
-// through uncounted.
+// The counts are kept in Store. Several instances sharing one store allow,
+// together, the guesses one instance allows: an attempt is admitted by
+// the store atomically with every other instance's. In this process's
+// memory (no PostgreSQL, or Local), memory is bounded: past 65536 names
+// and IPs in a window, further ones share hashed counters, which may
+// refuse early but never let a login through uncounted. A store that
+// cannot answer makes logins answer 503 unavailable with Retry-After —
+// never a login let through uncounted — until it answers again.
 type Throttle struct {
 	// Disabled turns throttling off (MaxWait still bounds the hashing).
 	Disabled bool
@@ -71,10 +77,50 @@ type Throttle struct {
 	// (through [users.Hasher.SetMaxWait], for its other callers) unless the
 	// application has set one of its own. Default 3 seconds.
 	MaxWait time.Duration
+	// Store keeps the counts where every instance sees them. Default: with
+	// Config.DB on PostgreSQL and the registry on, throttle.NewSQL(DB),
+	// whose tables Migrate makes; otherwise this process's memory (SQLite
+	// is one process). Package throttle/redisstore keeps them in Redis.
+	// An attempt whose outcome never reaches the store (its instance died
+	// or lost the store) counts as a failure once its lease, MaxWait + 30
+	// seconds, has passed.
+	Store throttle.Store
+	// Local keeps the counts in this process's memory even on PostgreSQL:
+	// each instance then counts its own, and N instances allow N times the
+	// guesses. Setting Store and Local is an error.
+	Local bool
+}
+
+// defaultThrottleStore sets the default store: the SQL store when the
+// registry's database is PostgreSQL. It fails when the store's tables are
+// missing (Migrate has not run since they were added), which would
+// otherwise refuse every login with 503.
+func (a *Auth) defaultThrottleStore() error {
+	t := &a.cfg.Limits.Throttle
+	db := a.cfg.DB
+	if t.Disabled || t.Store != nil || t.Local || db == nil || a.cfg.Registry.Disabled || db.Dialector.Name() != "postgres" {
+		return nil
+	}
+	if !db.Migrator().HasTable(&throttle.Failure{}) || !db.Migrator().HasTable(&throttle.Flight{}) {
+		return errors.New("ginjwt: Config.Limits.Throttle: the login throttle's tables are missing on PostgreSQL; run ginjwt.Migrate (or set Limits.Throttle.Local)")
+	}
+	t.Store = throttle.NewSQL(db)
+	return nil
+}
+
+// newLimiter builds the throttle of t: in t.Store, or in memory.
+func (t Throttle) newLimiter(now func() time.Time, log func(error)) *limiter.Throttle {
+	if t.Store == nil {
+		return limiter.New(t.limits(), now)
+	}
+	return limiter.NewShared(t.limits(), now, limiter.Shared{Store: t.Store, Lease: t.MaxWait + 30*time.Second, OnError: log})
 }
 
 // resolve fills t's defaults from def and checks its values.
 func (t *Throttle) resolve(def Throttle) error {
+	if t.Store != nil && t.Local {
+		return errors.New("ginjwt: Config.Limits.Throttle: set Store or Local, not both")
+	}
 	if err := positive("Limits.Throttle.PerAccount", &t.PerAccount, def.PerAccount); err != nil {
 		return err
 	}
@@ -91,8 +137,8 @@ func (t *Throttle) resolve(def Throttle) error {
 }
 
 // limits are the counting limits of t, for the throttle's machinery.
-func (t Throttle) limits() throttle.Config {
-	return throttle.Config{PerAccount: t.PerAccount, PerIP: t.PerIP, Window: t.Window}
+func (t Throttle) limits() limiter.Config {
+	return limiter.Config{PerAccount: t.PerAccount, PerIP: t.PerIP, Window: t.Window}
 }
 
 // throttled is the refusal of a login: ErrTooManyRequests, to be tried
@@ -105,7 +151,7 @@ func (e *throttled) Unwrap() error { return ErrTooManyRequests }
 // refusal maps the throttle's refusal of a login to a *throttled; any other
 // error, and nil, are returned as they are.
 func refusal(err error) error {
-	var r *throttle.Refused
+	var r *limiter.Refused
 	if errors.As(err, &r) {
 		return &throttled{retryAfter: r.RetryAfter}
 	}
@@ -117,29 +163,34 @@ func refusal(err error) error {
 // of the attempt until turn ends (then 429, or 503 when the request itself
 // ended). It returns the attempt (nil when throttling is off), or answers
 // the request and returns false.
-func (a *Auth) admitLogin(turn context.Context, c *gin.Context, login string, facts RequestFacts) (*throttle.Attempt, bool) {
+func (a *Auth) admitLogin(turn context.Context, c *gin.Context, login string, facts RequestFacts) (*limiter.Attempt, bool) {
 	if a.throttle == nil {
 		return nil, true
 	}
 	ctx := c.Request.Context()
-	err := refusal(a.throttle.Check(login, facts.ClientIP))
+	err := refusal(a.throttle.Check(turn, login, facts.ClientIP))
 	account := ""
 	if k, ok := a.users.(AccountKeyer); ok && err == nil {
 		if account, err = k.AccountKey(turn, login); err != nil {
 			err = noOutcome(turn, err)
 		}
 	}
-	var at *throttle.Attempt
+	var at *limiter.Attempt
 	if err == nil {
 		at, err = a.throttle.Begin(turn, login, account, facts.ClientIP)
 		err = refusal(err)
 		switch {
+		case errors.Is(err, throttle.ErrUnavailable):
+			// The store did not answer (in time): never a bypass.
 		case err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
 			// The attempts ahead took all of MaxWait: try again shortly.
 			err = &throttled{retryAfter: time.Second}
 		case err != nil:
 			err = noOutcome(turn, err)
 		}
+	}
+	if errors.Is(err, throttle.ErrUnavailable) && !errors.Is(err, ErrUnavailable) {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if err == nil {
 		return at, true

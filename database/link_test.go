@@ -92,10 +92,13 @@ func TestProgramsLinkOnlyTheirEngine(t *testing.T) {
 	sqlitePkgs := []string{"modernc.org/sqlite", "github.com/glebarez/go-sqlite", "github.com/glebarez/sqlite", "github.com/ginjwt/ginjwt/database/sqlite"}
 	pgxPkgs := []string{"github.com/jackc/pgx/v5", "gorm.io/driver/postgres", "github.com/ginjwt/ginjwt/database/postgres"}
 
+	// Neither uses Redis: the throttle's Redis store and its client stay out.
+	redisPkgs := []string{"github.com/redis/go-redis/v9", "github.com/ginjwt/ginjwt/throttle/redisstore"}
+
 	pgDeps := overlay.deps(t, pg)
-	assertLinked(t, "the PostgreSQL program", pgDeps, pgxPkgs, sqlitePkgs)
+	assertLinked(t, "the PostgreSQL program", pgDeps, pgxPkgs, append(sqlitePkgs, redisPkgs...))
 	liteDeps := overlay.deps(t, lite)
-	assertLinked(t, "the SQLite program", liteDeps, sqlitePkgs, pgxPkgs)
+	assertLinked(t, "the SQLite program", liteDeps, sqlitePkgs, append(pgxPkgs, redisPkgs...))
 
 	// It runs, and a PostgreSQL DSN names the missing import.
 	bin := filepath.Join(t.TempDir(), "liteonly")

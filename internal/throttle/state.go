@@ -11,13 +11,22 @@ type State struct {
 }
 
 // Login is the exact failure count of the name login.
-func (s State) Login(login string) uint32 { return s.Failures[loginKey(login)] }
+func (s State) Login(login string) uint32 {
+	k := loginKey(login)
+	return s.Failures[k] + s.Failures[storeKey(k)]
+}
 
 // IP is the exact failure count of the client address ip.
-func (s State) IP(ip string) uint32 { return s.Failures[ipKey(ip)] }
+func (s State) IP(ip string) uint32 {
+	k := ipKey(ip)
+	return s.Failures[k] + s.Failures[storeKey(k)]
+}
 
 // State returns a copy of the throttle's counts.
 func (t *Throttle) State() State {
+	if t.shared != nil {
+		return t.stateShared()
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f := map[string]uint32{}

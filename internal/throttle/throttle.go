@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	store "github.com/ginjwt/ginjwt/throttle"
 )
 
 // Config are the limits of a [Throttle]. Every field must be positive.
@@ -55,6 +57,11 @@ type Throttle struct {
 	seed      maphash.Seed
 	maxKeys   int // exact keys per window
 	nBuckets  int // overflow buckets per window
+
+	// shared, when set, keeps the counts in a store instead; woken is
+	// closed, and replaced, whenever an attempt of this process ends.
+	shared *Shared
+	woken  chan struct{}
 }
 
 // New returns a throttle with the limits of cfg, reading the time from now.
@@ -96,7 +103,8 @@ type bucket struct {
 type Attempt struct {
 	t       *Throttle
 	buckets []bucket
-	done    bool // under t.mu
+	done    bool           // under t.mu
+	rec     *store.Attempt // with a shared store
 }
 
 // buckets are the counts a login is held to: the name typed, the account
@@ -115,7 +123,10 @@ func (t *Throttle) buckets(login, account, ip string) []bucket {
 // Check reports whether a login named login from ip is refused on its
 // failures so far, before its account is resolved (which costs a database
 // read): a [*Refused] when it is, nil when it may be tried.
-func (t *Throttle) Check(login, ip string) error {
+func (t *Throttle) Check(ctx context.Context, login, ip string) error {
+	if t.shared != nil {
+		return t.checkShared(ctx, login, ip)
+	}
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -142,6 +153,9 @@ func (t *Throttle) failed(buckets []bucket, now time.Time) (wait time.Duration) 
 // ctx's error, wrapped.
 func (t *Throttle) Begin(ctx context.Context, login, account, ip string) (*Attempt, error) {
 	a := &Attempt{t: t, buckets: t.buckets(login, account, ip)}
+	if t.shared != nil {
+		return t.beginShared(ctx, a)
+	}
 	for {
 		changed, err := t.admit(a)
 		if err != nil {
@@ -222,6 +236,10 @@ func (a *Attempt) end(outcome func(t *Throttle)) {
 // typed and of its account are cleared (the IP's are not: one good account
 // must not reset a guesser's count).
 func (a *Attempt) Succeed() {
+	if a != nil && a.t.shared != nil {
+		a.endShared(store.Succeeded)
+		return
+	}
 	a.end(func(t *Throttle) {
 		for _, b := range a.buckets {
 			if !strings.HasPrefix(b.key, ipPrefix) {
@@ -235,6 +253,10 @@ func (a *Attempt) Succeed() {
 // Fail reports a wrong password, an unknown login or an inactive account:
 // one failure in each bucket.
 func (a *Attempt) Fail() {
+	if a != nil && a.t.shared != nil {
+		a.endShared(store.Failed)
+		return
+	}
 	a.end(func(t *Throttle) {
 		for _, b := range a.buckets {
 			t.cur.add(b.key)
@@ -245,4 +267,10 @@ func (a *Attempt) Fail() {
 // Abandon reports that the login had no outcome (the database or the
 // hashing capacity was unavailable, the client went away): nothing is
 // counted.
-func (a *Attempt) Abandon() { a.end(nil) }
+func (a *Attempt) Abandon() {
+	if a != nil && a.t.shared != nil {
+		a.endShared(store.Abandoned)
+		return
+	}
+	a.end(nil)
+}

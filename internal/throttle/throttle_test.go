@@ -54,14 +54,14 @@ func TestCheck(t *testing.T) {
 		failOnce(t, th, "alice", "192.0.2.1")
 	}
 	var refused *Refused
-	if err := th.Check("ALICE ", "192.0.2.2"); !errors.As(err, &refused) || refused.RetryAfter <= 0 {
+	if err := th.Check(context.Background(), "ALICE ", "192.0.2.2"); !errors.As(err, &refused) || refused.RetryAfter <= 0 {
 		t.Fatalf("Check of a name at its limit: %v; want a *Refused with a wait", err)
 	}
-	if err := th.Check("bob", "192.0.2.2"); err != nil {
+	if err := th.Check(context.Background(), "bob", "192.0.2.2"); err != nil {
 		t.Fatalf("Check of another name: %v", err)
 	}
 	failOnce(t, th, "bob", "192.0.2.1")
-	if err := th.Check("carol", "192.0.2.1"); !errors.As(err, &refused) {
+	if err := th.Check(context.Background(), "carol", "192.0.2.1"); !errors.As(err, &refused) {
 		t.Fatalf("Check from an IP at its limit: %v; want a *Refused", err)
 	}
 }
@@ -82,7 +82,7 @@ func TestAccountSharesOneLimit(t *testing.T) {
 	if _, err := th.Begin(context.Background(), "ALICE@example.com", "42", "192.0.2.1"); !errors.As(err, &refused) {
 		t.Fatalf("a third name of the account after 2 failures: %v; want a *Refused", err)
 	}
-	if err := th.Check("ALICE@example.com", "192.0.2.1"); err != nil {
+	if err := th.Check(context.Background(), "ALICE@example.com", "192.0.2.1"); err != nil {
 		t.Fatalf("the name itself has 1 failure of 2: %v", err)
 	}
 }
