@@ -26,18 +26,18 @@ func BenchmarkLoginThrottle(b *testing.B) {
 					db = openPostgres(b)
 				}
 				r, auth := loginEngine(b, db, func(c *ginjwt.Config) {
-					c.Throttle = ginjwt.Throttle{PerAccount: 1 << 30, PerIP: 1 << 30}
+					c.Limits.Throttle = ginjwt.Throttle{PerAccount: 1 << 30, PerIP: 1 << 30}
 					switch store {
 					case "memory":
-						c.Throttle.Local = true
+						c.Limits.Throttle.Local = true
 					case "sql":
-						c.Throttle.Store = throttle.NewSQL(db)
+						c.Limits.Throttle.Store = throttle.NewSQL(db)
 					case "redis":
 						client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 						b.Cleanup(func() { client.Close() })
 						p := make([]byte, 8)
 						_, _ = rand.Read(p)
-						c.Throttle.Store = redisstore.New(client, "ginjwt-bench:"+hex.EncodeToString(p)+":")
+						c.Limits.Throttle.Store = redisstore.New(client, "ginjwt-bench:"+hex.EncodeToString(p)+":")
 					}
 				})
 				w := newSink()
