@@ -138,16 +138,19 @@ func Mount(r gin.IRouter, cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.mount(r); err != nil {
+	if err := a.Install(r); err != nil {
 		_ = a.Close(context.Background()) // New started the registry's work
 		return nil, err
 	}
 	return a, nil
 }
 
-// mount applies a's settings to r, installs the middleware and registers
-// the routes, turning gin's panics into an error.
-func (a *Auth) mount(r gin.IRouter) (err error) {
+// Install attaches a built with [New] to r as [Mount] does: it settles the
+// client-address settings with a *gin.Engine (see
+// Config.Transport.TrustedProxies), installs the authentication middleware
+// followed by the given middleware, and registers the endpoints. A route
+// gin refuses is returned as an error, never a panic. Call it once.
+func (a *Auth) Install(r gin.IRouter, middleware ...gin.HandlerFunc) (err error) {
 	if e, ok := r.(*gin.Engine); ok {
 		if err := a.proxies.adopt(e, a.cfg.Transport.TrustedProxies, a.log); err != nil {
 			return err
@@ -158,7 +161,7 @@ func (a *Auth) mount(r gin.IRouter) (err error) {
 			err = fmt.Errorf("ginjwt: Config.Routes: gin refused a route: %v", p)
 		}
 	}()
-	r.Use(a.Authenticate())
+	r.Use(append([]gin.HandlerFunc{a.Authenticate()}, middleware...)...)
 	a.RegisterRoutes(r)
 	return nil
 }

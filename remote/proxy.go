@@ -20,10 +20,11 @@ import (
 // a client error of its own becomes remote_unavailable, and nothing is
 // written locally.
 
-// forwarded are the headers of a request forwarded for the client of c.
-func forwarded(c *gin.Context, contentType string) http.Header {
+// forwarded are the headers of a request forwarded for the client of c:
+// its address as ginjwt resolves it, through the trusted proxies only.
+func (cl *Client) forwarded(c *gin.Context, contentType string) http.Header {
 	h := http.Header{
-		ginjwt.ServiceClientIPHeader:  {c.ClientIP()},
+		ginjwt.ServiceClientIPHeader:  {cl.auth.RequestFacts(c).ClientIP},
 		ginjwt.ServiceUserAgentHeader: {c.Request.UserAgent()},
 	}
 	if contentType != "" {
@@ -58,7 +59,7 @@ func (cl *Client) obtain(c *gin.Context) {
 		return
 	}
 	cfg := &cl.cfg
-	a, err := cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Obtain), body, forwarded(c, c.ContentType()))
+	a, err := cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Obtain), body, cl.forwarded(c, c.ContentType()))
 	if err != nil {
 		cl.fail(c, err)
 		return
@@ -116,7 +117,7 @@ func (cl *Client) refresh(c *gin.Context) {
 	}
 	body, _ := json.Marshal(map[string]string{"refresh": token})
 	cfg := &cl.cfg
-	a, err := cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Refresh), body, forwarded(c, "application/json"))
+	a, err := cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Refresh), body, cl.forwarded(c, "application/json"))
 	if err != nil {
 		cl.fail(c, err)
 		return
@@ -151,7 +152,7 @@ func (cl *Client) verify(c *gin.Context) {
 	}
 	out, _ := json.Marshal(map[string]string{"token": in.Token})
 	cfg := &cl.cfg
-	a, err := cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Verify), out, forwarded(c, "application/json"))
+	a, err := cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Verify), out, cl.forwarded(c, "application/json"))
 	if err != nil {
 		cl.fail(c, err)
 		return
@@ -189,7 +190,7 @@ func (cl *Client) logout(c *gin.Context) {
 	if token != "" {
 		body, _ := json.Marshal(map[string]string{"refresh": token})
 		cfg := &cl.cfg
-		a, err = cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Logout), body, forwarded(c, "application/json"))
+		a, err = cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Logout), body, cl.forwarded(c, "application/json"))
 		if err != nil {
 			cl.fail(c, err)
 			return
@@ -233,7 +234,7 @@ func (cl *Client) sessions(c *gin.Context) {
 	if q := c.Request.URL.Query().Get("keep"); q != "" {
 		target += "?keep=" + urlQueryEscape(q)
 	}
-	h := forwarded(c, "")
+	h := cl.forwarded(c, "")
 	h.Set("Authorization", "Bearer "+token)
 	a, err := cl.call(c.Request.Context(), c.Request.Method, target, nil, h)
 	if err != nil {

@@ -79,13 +79,11 @@ func Mount(r gin.IRouter, cfg Config) (*Client, error) {
 	if err := cl.feed.sync(ctx); err != nil {
 		return nil, fmt.Errorf("remote: read the auth service's revocation feed: %w", err)
 	}
-	if e, ok := r.(*gin.Engine); ok {
-		if err := e.SetTrustedProxies(cfg.Transport.TrustedProxies); err != nil {
-			return nil, fmt.Errorf("remote: Config.Transport.TrustedProxies: %w", err)
-		}
+	// The client's address is resolved as ginjwt does, never from a header
+	// any peer may forge: it is what the auth service throttles by.
+	if err := auth.Install(r, cl.users.middleware); err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
 	}
-	r.Use(auth.Authenticate(), cl.users.middleware)
-	auth.RegisterRoutes(r)
 	if cfg.Paths.Sessions != "-" {
 		g := r.Group(cfg.Prefix, limitBody)
 		g.GET(cfg.Paths.Sessions, cl.sessions)

@@ -374,3 +374,42 @@ func TestMountChecksConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestForgedForwardedForDoesNotReachTheAuthService: a client of a client
+// service left at gin's trust-everyone default cannot choose the address
+// the auth service throttles and records by forging X-Forwarded-For; with
+// the proxy trusted (Transport.TrustedProxies), the forwarded client is.
+func TestForgedForwardedForDoesNotReachTheAuthService(t *testing.T) {
+	as := newAuthService(t, false, nil)
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	as.auth.Subscribe(ginjwt.LoginFailed, func(_ context.Context, e ginjwt.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, e.Request.ClientIP)
+	})
+	last := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) == 0 {
+			return ""
+		}
+		return seen[len(seen)-1]
+	}
+	creds := map[string]string{"username": "nobody", "password": "wrong password"}
+	forged := http.Header{"X-Forwarded-For": {"203.0.113.9"}}
+
+	open := newClientService(t, as, nil) // gin.New(): trusts every peer
+	newBrowser(t).do(http.MethodPost, open.srv.URL+"/auth/token", creds, forged).want(t, http.StatusUnauthorized, "invalid_credentials")
+	if got := last(); got != "127.0.0.1" {
+		t.Errorf("the auth service saw the client as %q; the forged 203.0.113.9 must not pass, the peer 127.0.0.1 must", got)
+	}
+
+	behind := newClientService(t, as, func(c *remote.Config) { c.Transport.TrustedProxies = []string{"127.0.0.1"} })
+	newBrowser(t).do(http.MethodPost, behind.srv.URL+"/auth/token", creds, forged).want(t, http.StatusUnauthorized, "invalid_credentials")
+	if got := last(); got != "203.0.113.9" {
+		t.Errorf("behind a trusted proxy the auth service saw %q, want the forwarded 203.0.113.9", got)
+	}
+}
