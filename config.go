@@ -16,6 +16,7 @@ import (
 
 	"github.com/ginjwt/ginjwt/internal/clientip"
 	"github.com/ginjwt/ginjwt/pipeline"
+	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -305,12 +306,13 @@ func DefaultConfig() Config {
 			},
 		},
 		Registry: RegistryConfig{
-			Resync:        5 * time.Second,
-			Workers:       2,
-			QueueSize:     1024,
-			ActivityEvery: time.Minute,
-			ArchiveAfter:  240 * time.Hour,
-			ExpireAnyPerm: "ginjwt.expire_any",
+			Resync:         5 * time.Second,
+			Workers:        2,
+			QueueSize:      1024,
+			ActivityEvery:  time.Minute,
+			ArchiveAfter:   240 * time.Hour,
+			ExpireAnyPerm:  "ginjwt.expire_any",
+			MaxRevocations: registry.DefaultMaxRevocations,
 		},
 		Accounts: Accounts{MinPasswordLen: users.DefaultMinPasswordLen},
 		Limits: Limits{
@@ -538,6 +540,9 @@ func resolveRegistry(r *resolved, d *Config) error {
 	if err := positive("Registry.QueueSize", &g.QueueSize, def.QueueSize); err != nil {
 		return err
 	}
+	if err := positive("Registry.MaxRevocations", &g.MaxRevocations, def.MaxRevocations); err != nil {
+		return err
+	}
 	orDefault(&g.ExpireAnyPerm, def.ExpireAnyPerm)
 	return nil
 }
@@ -666,6 +671,14 @@ type RegistryConfig struct {
 	// deleting tokens expired for more than ArchiveAfter (default 240 h).
 	// Default off: run `ginjwt archive` or Registry().Archive instead.
 	ArchiveEvery, ArchiveAfter time.Duration
+	// MaxRevocations bounds the revocations each instance holds in memory
+	// (revoked tokens, revoked sessions, users' cut-offs; ~70 bytes each).
+	// Past it the oldest tenth is forgotten, never silently: a token issued
+	// before the latest forgotten revocation (plus 5 minutes of clock
+	// margin) is checked against the revocation log in the database, one
+	// indexed query per request, and refused with 503 unavailable when the
+	// database cannot answer. Default 1,000,000 (~70 MB).
+	MaxRevocations int
 
 	// RevokeRotated revokes a refresh token once it has been rotated. Reuse
 	// detection works without it: a rotated-out token that comes back

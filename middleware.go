@@ -100,7 +100,9 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 		if err := a.checkRevocations(r.Context(), token, claims); err != nil {
 			return nil, err
 		}
-	} else if _, revoked := a.revoked(claims); revoked {
+	} else if _, revoked, err := a.revoked(r.Context(), claims); err != nil {
+		return nil, err
+	} else if revoked {
 		return nil, ErrTokenRevoked
 	}
 	if fromCookie && a.csrfOn() && unsafeMethod(r.Method) {

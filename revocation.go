@@ -30,14 +30,15 @@ func (a *Auth) startRegistry() error {
 		lifetime = max(lifetime, cfg.Tokens.SlidingRefreshTTL)
 	}
 	reg, err := registry.New(cfg.DB, registry.Options{
-		MaxLifetime:   lifetime + cfg.Tokens.Leeway,
-		Leeway:        cfg.Tokens.Leeway,
-		Resync:        cfg.Registry.Resync,
-		ActivityEvery: cfg.Registry.ActivityEvery,
-		ArchiveEvery:  cfg.Registry.ArchiveEvery,
-		ArchiveAfter:  cfg.Registry.ArchiveAfter,
-		Clock:         cfg.Clock,
-		Logger:        a.log,
+		MaxLifetime:    lifetime + cfg.Tokens.Leeway,
+		Leeway:         cfg.Tokens.Leeway,
+		Resync:         cfg.Registry.Resync,
+		ActivityEvery:  cfg.Registry.ActivityEvery,
+		MaxRevocations: cfg.Registry.MaxRevocations,
+		ArchiveEvery:   cfg.Registry.ArchiveEvery,
+		ArchiveAfter:   cfg.Registry.ArchiveAfter,
+		Clock:          cfg.Clock,
+		Logger:         a.log,
 	})
 	if err != nil {
 		return fmt.Errorf("ginjwt: Config.Registry: %w", err)
@@ -142,14 +143,20 @@ func (a *Auth) registrationFailed(ctx context.Context, e *pipeline.Event, err er
 		Request: RequestFacts{ClientIP: e.ClientIP, ForwardedFor: e.ForwardedFor, UserAgent: e.UserAgent}, Err: err, Reason: "registration failed"})
 }
 
-// revoked tells whether the registry refuses a token with these claims,
-// from memory.
-func (a *Auth) revoked(c *Claims) (registry.RevocationKind, bool) {
+// revoked tells whether the registry refuses a token with these claims:
+// from memory, or from the revocation log for a token issued before the
+// revocations memory forgot past Registry.MaxRevocations. It fails with
+// ErrUnavailable when the log cannot be read: the token is then refused.
+func (a *Auth) revoked(ctx context.Context, c *Claims) (registry.RevocationKind, bool, error) {
 	if a.registry == nil {
-		return "", false
+		return "", false, nil
 	}
 	t := pipeline.Token{ID: c.ID, SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, Generation: c.Generation}
-	return a.registry.RevokedBy(&t)
+	kind, revoked, err := a.registry.RevokedContext(ctx, &t)
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return kind, revoked, nil
 }
 
 // RevokeSession revokes every token of the session sid, at once in this

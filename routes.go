@@ -261,7 +261,10 @@ func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
 	}
 	// A rotated-out token is revoked by jti; whether presenting it again is
 	// a replay within the grace window or theft, the registry decides.
-	if why, revoked := a.revoked(rc); revoked && why != registry.KindToken {
+	if why, revoked, err := a.revoked(ctx, rc); err != nil {
+		AbortWithError(c, err)
+		return
+	} else if revoked && why != registry.KindToken {
 		AbortWithError(c, ErrTokenRevoked)
 		return
 	}
@@ -388,7 +391,9 @@ func (a *Auth) verifyRevocation(ctx context.Context, token string, claims *Claim
 		return nil
 	}
 	if claims.Type == AccessToken {
-		if _, revoked := a.revoked(claims); revoked {
+		if _, revoked, err := a.revoked(ctx, claims); err != nil {
+			return err
+		} else if revoked {
 			return ErrTokenRevoked
 		}
 		return nil

@@ -115,8 +115,8 @@ func (r *Registry) cutOffInTx(ctx context.Context, tx *gorm.DB, userID string, a
 // one has not heard of yet). For answers that must not lag, such as
 // verifying a refresh token.
 func (r *Registry) RevokedInDB(ctx context.Context, t *pipeline.Token) (bool, error) {
-	if r.Revoked(t) {
-		return true, nil
+	if _, revoked, err := r.RevokedContext(ctx, t); err != nil || revoked {
+		return revoked, err
 	}
 	var rows []Token
 	if err := r.db.WithContext(ctx).Select("revoked_at").Where("jti = ?", t.ID).Limit(1).Find(&rows).Error; err != nil {

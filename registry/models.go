@@ -84,7 +84,7 @@ const (
 type Revocation struct {
 	ID      int64          `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
 	Kind    RevocationKind `gorm:"column:kind;size:16;not null" json:"kind"`
-	Subject string         `gorm:"column:subject;size:64;not null" json:"subject"`
+	Subject string         `gorm:"column:subject;size:64;not null;index:idx_ginjwt_revocations_subject" json:"subject"`
 	// Generation, for KindUser, is the user's new cut-off generation:
 	// tokens of a lower one are revoked. A KindUser entry written before
 	// generations existed has 0, and revokes the tokens issued before At.

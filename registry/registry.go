@@ -36,6 +36,16 @@ type Options struct {
 	// ArchiveAfter is how long expired tokens are kept for inspection before
 	// the background archiver deletes them. Default 240 hours.
 	ArchiveAfter time.Duration
+	// MaxRevocations bounds the revocations held in memory (revoked tokens,
+	// revoked sessions and users' cut-offs together). Past it, the oldest
+	// tenth of the bound is forgotten — never silently: a token issued
+	// before the latest forgotten revocation (plus 5 minutes of clock
+	// margin) is one memory no longer vouches for, and
+	// [Registry.RevokedContext] asks the database about it (the revocation
+	// log, one indexed query), while [Registry.RevokedBy] refuses it.
+	// Tokens issued after that are answered from memory as before. 0 means
+	// the default, 1,000,000 (about 70 MB); negative is an error.
+	MaxRevocations int
 	// Clock tells the time. Default time.Now.
 	Clock func() time.Time
 	// Logger receives the registry's logs. Default slog.Default().
@@ -81,6 +91,12 @@ func New(db *gorm.DB, opts Options) (*Registry, error) {
 	if opts.Resync < 0 || opts.ArchiveEvery < 0 || opts.ArchiveAfter < 0 || opts.ActivityEvery < 0 || opts.Leeway < 0 {
 		return nil, errors.New("registry: Options durations must be positive")
 	}
+	if opts.MaxRevocations < 0 {
+		return nil, errors.New("registry: Options.MaxRevocations must be positive")
+	}
+	if opts.MaxRevocations == 0 {
+		opts.MaxRevocations = DefaultMaxRevocations
+	}
 	if opts.Resync == 0 {
 		opts.Resync = 5 * time.Second
 	}
@@ -96,10 +112,12 @@ func New(db *gorm.DB, opts Options) (*Registry, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	v := newView()
+	v.max = opts.MaxRevocations
 	return &Registry{
 		db:       db,
 		opts:     opts,
-		view:     newView(),
+		view:     v,
 		postgres: db.Dialector.Name() == "postgres",
 		log:      opts.Logger,
 		kick:     make(chan struct{}, 1),
@@ -265,6 +283,9 @@ func (r *Registry) poke() {
 	}
 }
 
+// DefaultMaxRevocations is the default of Options.MaxRevocations.
+const DefaultMaxRevocations = 1_000_000
+
 // Revoked reports whether token t is revoked: the token itself (by its ID,
 // the jti), its session, or its user (a generation below the user's
 // cut-off). It reads memory only, and t is not retained.
@@ -274,9 +295,50 @@ func (r *Registry) Revoked(t *pipeline.Token) bool {
 }
 
 // RevokedBy is [Registry.Revoked] that also says which kind of revocation
-// applies.
+// applies. A token that memory can no longer vouch for, because
+// revocations that could apply to it were forgotten past
+// Options.MaxRevocations, is refused as [KindForgotten]: use
+// [Registry.RevokedContext] to ask the database about it.
 func (r *Registry) RevokedBy(t *pipeline.Token) (RevocationKind, bool) {
 	return r.view.revoked(t)
+}
+
+// RevokedContext is [Registry.RevokedBy] that, for a token memory can no
+// longer vouch for (see Options.MaxRevocations), asks the database: the
+// live entries of the revocation log that name the token, its session or
+// its user — exactly what memory would hold had it kept everything. It
+// fails, and the caller must refuse the token, when the database cannot
+// answer. For the other tokens it reads memory only.
+func (r *Registry) RevokedContext(ctx context.Context, t *pipeline.Token) (RevocationKind, bool, error) {
+	kind, revoked := r.view.revoked(t)
+	if kind != KindForgotten {
+		return kind, revoked, nil
+	}
+	var kinds []RevocationKind
+	cover := r.db.Where("kind = ? AND subject = ?", KindToken, t.ID).
+		Or("kind = ? AND subject = ?", KindSession, t.SessionID).
+		Or("kind = ? AND subject = ? AND (generation > ? OR (generation = 0 AND at > ?))", KindUser, t.UserID, t.Generation, dbTime(t.IssuedAt))
+	err := r.db.WithContext(ctx).Model(&Revocation{}).Where("until > ?", r.now()).Where(cover).Limit(1).Pluck("kind", &kinds).Error
+	if err != nil {
+		return "", false, fmt.Errorf("registry: check a token against the revocation log: %w", err)
+	}
+	if len(kinds) > 0 {
+		return kinds[0], true, nil
+	}
+	return "", false, nil
+}
+
+// Forgotten is how many revocations this instance has forgotten past
+// Options.MaxRevocations, and the time before which (plus 5 minutes of
+// clock margin) a token's revocation is asked of the database: zero when
+// none was.
+func (r *Registry) Forgotten() (n int64, issuedBefore time.Time) {
+	r.view.mu.RLock()
+	defer r.view.mu.RUnlock()
+	if r.view.forgotAt == 0 {
+		return 0, time.Time{}
+	}
+	return r.view.forgotten, time.UnixMicro(r.view.forgotAt + clockMargin.Microseconds()).UTC()
 }
 
 // InMemory is how many revocations this instance holds in memory: revoked

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,14 @@ type view struct {
 	// later), re-read until they appear or a minute passes.
 	lastID int64
 	gaps   map[int64]time.Time
+
+	// max bounds the entries held (0: no bound). Past it the oldest are
+	// forgotten: forgotAt is the latest revocation time (µs) among them,
+	// and a token issued before it (plus clockMargin) is one the view can
+	// no longer vouch for (see uncertain). forgotten counts them.
+	max       int
+	forgotAt  int64
+	forgotten int64
 }
 
 // cutOff is a user's latest cut-off: tokens of a lower generation are
@@ -30,6 +39,7 @@ type view struct {
 type cutOff struct {
 	gen       int64
 	at, until time.Time
+	made      int64 // µs: the latest entry's revocation time
 }
 
 func newView() *view {
@@ -41,10 +51,29 @@ func newView() *view {
 	}
 }
 
-// revoked reports whether token t is revoked, and why.
+// KindForgotten is the answer of memory alone about a token the in-memory
+// view can no longer vouch for: it has forgotten revocations, past
+// Options.MaxRevocations, that could apply to it. [Registry.RevokedBy]
+// refuses such a token; [Registry.RevokedContext] asks the database.
+const KindForgotten RevocationKind = "forgotten"
+
+// revoked reports whether token t is revoked, and why: KindForgotten when
+// t was issued before the latest revocation forgotten past the bound (with
+// the clock margin), which memory can no longer rule out.
 func (v *view) revoked(t *pipeline.Token) (RevocationKind, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	if k, ok := v.held(t); ok {
+		return k, true
+	}
+	if v.forgotAt != 0 && t.IssuedAt.UnixMicro() < v.forgotAt+clockMargin.Microseconds() {
+		return KindForgotten, true
+	}
+	return "", false
+}
+
+// held is revoked by the entries held alone. Callers hold mu.
+func (v *view) held(t *pipeline.Token) (RevocationKind, bool) {
 	if v.tokens.has(t.ID) {
 		return KindToken, true
 	}
@@ -68,9 +97,9 @@ func (v *view) apply(rows []Revocation, now time.Time) {
 		}
 		switch r.Kind {
 		case KindToken:
-			v.tokens.add(r.Subject, r.Until)
+			v.tokens.add(r.Subject, r.At, r.Until)
 		case KindSession:
-			v.sessions.add(r.Subject, r.Until)
+			v.sessions.add(r.Subject, r.At, r.Until)
 		case KindUser:
 			c := v.users[r.Subject]
 			if r.Generation == 0 && r.At.After(c.at) {
@@ -78,9 +107,48 @@ func (v *view) apply(rows []Revocation, now time.Time) {
 			}
 			c.gen = max(c.gen, r.Generation)
 			c.until = later(c.until, r.Until)
+			c.made = max(c.made, r.At.UnixMicro())
 			v.users[r.Subject] = c
 		}
 	}
+	if v.max > 0 && len(v.tokens)+len(v.sessions)+len(v.users) > v.max {
+		v.forget()
+	}
+}
+
+// forget makes room below the bound: it forgets the oldest revocations
+// (by revocation time) until a tenth of the bound is free, and raises
+// forgotAt to the latest of them, so that every token they could refuse
+// is one the view no longer vouches for. Callers hold mu.
+//
+// It sorts the revocation times of every entry: ~0.1 s at a million,
+// once per tenth of the bound of new revocations.
+func (v *view) forget() {
+	n := len(v.tokens) + len(v.sessions) + len(v.users)
+	drop := n - v.max*9/10
+	if drop <= 0 {
+		return
+	}
+	ats := make([]int64, 0, n)
+	for _, e := range v.tokens {
+		ats = append(ats, e.at)
+	}
+	for _, e := range v.sessions {
+		ats = append(ats, e.at)
+	}
+	for _, c := range v.users {
+		ats = append(ats, c.made)
+	}
+	slices.Sort(ats)
+	cut := ats[drop-1]
+	v.forgotten += int64(v.tokens.forget(cut) + v.sessions.forget(cut))
+	for k, c := range v.users {
+		if c.made <= cut {
+			delete(v.users, k)
+			v.forgotten++
+		}
+	}
+	v.forgotAt = max(v.forgotAt, cut)
 }
 
 // advance records that the rows up to the last of rows were read from the
@@ -165,34 +233,50 @@ func (v *view) sessionRevoked(sid string) bool {
 }
 
 // idSet is a set of revoked IDs, each with the time it stops mattering
-// (microseconds since the Unix epoch, rounded up). Each ID is a copy, never
-// a view into the token or row it came from: ~60 bytes an entry for a
+// (microseconds since the Unix epoch, rounded up) and the time it was
+// revoked (µs, for the bound on count). Each ID is a copy, never a view
+// into the token or row it came from: ~70 bytes an entry for a
 // 22-character ID (BENCHMARKS.md). Keys stay strings rather than parsed
 // 16-byte IDs, as the activity's are, because every request looks up two
 // IDs here and a string lookup costs less than a parse and a lookup.
-type idSet map[string]int64
+type idSet map[string]idEntry
+
+type idEntry struct{ until, at int64 }
 
 func (s idSet) has(id string) bool {
 	_, found := s[id]
 	return found
 }
 
-// add keeps id until until, or until the later time it is kept already.
-func (s idSet) add(id string, until time.Time) {
-	u := until.Add(time.Microsecond - 1).UnixMicro() // never before until
+// add keeps id, revoked at at, until until, or until the later time it is
+// kept already.
+func (s idSet) add(id string, at, until time.Time) {
+	e := idEntry{until: until.Add(time.Microsecond - 1).UnixMicro(), at: at.UnixMicro()} // never before until
 	if old, ok := s[id]; ok {
-		s[id] = max(old, u)
+		s[id] = idEntry{until: max(old.until, e.until), at: max(old.at, e.at)}
 		return
 	}
-	s[strings.Clone(id)] = u
+	s[strings.Clone(id)] = e
 }
 
 // prune forgets the IDs whose time has come at now.
 func (s idSet) prune(now time.Time) {
 	n := now.UnixMicro() // now < until ⇔ ⌊now⌋ < until, until being whole µs
-	for id, until := range s {
-		if n >= until {
+	for id, e := range s {
+		if n >= e.until {
 			delete(s, id)
 		}
 	}
+}
+
+// forget drops the IDs revoked at or before cut and says how many.
+func (s idSet) forget(cut int64) int {
+	n := 0
+	for id, e := range s {
+		if e.at <= cut {
+			delete(s, id)
+			n++
+		}
+	}
+	return n
 }
