@@ -40,7 +40,8 @@
 // invalid_credentials, token_missing, token_invalid, token_expired,
 // token_not_yet_valid, token_revoked, token_type_invalid, csrf_failed,
 // permission_denied, not_found, method_not_allowed, body_too_large,
-// too_many_requests, unavailable. A path under the prefix that is no
+// too_many_requests, unavailable, and for the remote mode
+// service_unauthorized and remote_unavailable. A path under the prefix that is no
 // endpoint is not_found, a wrong method method_not_allowed with Allow
 // ([Auth.Unmatched]); paths outside it stay the application's. Each code
 // has a sentinel error ([ErrTokenExpired], …) that errors.Is recognises, and
@@ -88,4 +89,14 @@
 // TokenValidated, TokenRevoked, SessionRevoked, RefreshReuseDetected,
 // LoggedOut, RegistrationFailed and NewDevice. Subscribers run in the
 // request; a panic in one is recovered and logged.
+//
+// # Remote mode
+//
+// Many client services can trust one auth service: [Config.Service] names
+// their credentials, opens the revocation feed (GET /auth/revocations)
+// to them and shapes the user they copy ([Service.UserView]); package
+// remote is the client side. A client service's Auth only verifies, with
+// the auth service's public keys ([Auth.SetKeys]), and answers its proxied
+// endpoints with [Auth.WriteTokens] and the helpers beside it, in any
+// transport mode.
 package ginjwt

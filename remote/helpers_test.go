@@ -308,3 +308,8 @@ func (b *browser) login(base, name string) pair {
 	}
 	return p
 }
+
+func decodeJSON(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
