@@ -284,6 +284,8 @@ func TestFeedCutOffFailsClosed(t *testing.T) {
 	})
 	b := newBrowser(t)
 	old := b.login(cs.srv.URL, "alice")
+	loggedIn := time.Now()
+	waitFor(t, 3*time.Second, func() bool { return cs.client.LastSync().After(loggedIn) }) // a read after the token
 	as.setFault(func(c *gin.Context) {
 		if strings.HasSuffix(c.Request.URL.Path, "/revocations") {
 			c.AbortWithStatus(http.StatusServiceUnavailable)
