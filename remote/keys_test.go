@@ -30,7 +30,9 @@ func TestJWKSFailureKeepsLastGoodSet(t *testing.T) {
 	fresh := b.login(as.srv.URL, "alice")
 	for _, fault := range []gin.HandlerFunc{
 		func(c *gin.Context) { c.String(500, "down") },
-		func(c *gin.Context) { c.Data(200, "application/json", []byte(`{"keys":[{"kty":"EC","kid":"x","use":"sig","alg":"ES256","crv":"P-256","x":"AAAA","y":"AAAA"}]}`)) },
+		func(c *gin.Context) {
+			c.Data(200, "application/json", []byte(`{"keys":[{"kty":"EC","kid":"x","use":"sig","alg":"ES256","crv":"P-256","x":"AAAA","y":"AAAA"}]}`))
+		},
 	} {
 		as.setFault(func(c *gin.Context) {
 			if strings.HasSuffix(c.Request.URL.Path, "/jwks.json") {
