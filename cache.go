@@ -43,18 +43,19 @@ type tokenCache struct {
 	shards     [cacheShards]cacheShard
 	maxEntries int
 	maxBytes   int64
-	stats      cacheStats // hits and misses, for Auth.Stats (stats.go)
 }
 
 type cacheShard struct {
 	mu      sync.RWMutex
 	entries map[string]*cacheEntry
 	bytes   int64
+	stats   cacheStats // hits and misses, for Auth.Stats (stats.go)
 }
 
 // cacheEntry is a verified token's claims and the key that verified it: an
-// entry counts only while that key is still in the set, so a request that
-// raced with RemoveKey cannot leave a token of the removed key behind.
+// entry counts only while that key has not been removed from the set, so a
+// request that raced with RemoveKey cannot leave a token of the removed key
+// behind.
 type cacheEntry struct {
 	token  string
 	claims *Claims
@@ -133,9 +134,9 @@ func (c *tokenCache) shard(k []byte) *cacheShard {
 }
 
 // get returns the claims of token if they are cached, unexpired at now
-// (with leeway), and verified by a key of keys.
-func (c *tokenCache) get(token string, now time.Time, leeway time.Duration, keys *keySet) (*Claims, bool) {
-	e := c.entry(tokenRef{head: token}, now, leeway, keys)
+// (with leeway), and verified by a key still in the set.
+func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Claims, bool) {
+	e := c.entry(tokenRef{head: token}, now, leeway)
 	if e == nil {
 		return nil, false
 	}
@@ -143,8 +144,10 @@ func (c *tokenCache) get(token string, now time.Time, leeway time.Duration, keys
 }
 
 // entry returns the entry of the token t if it is cached, unexpired at now
-// (with leeway), and verified by a key of keys; nil otherwise.
-func (c *tokenCache) entry(t tokenRef, now time.Time, leeway time.Duration, keys *keySet) *cacheEntry {
+// (with leeway), and verified by a key still in the set; nil otherwise. A
+// hit is counted in the shard's stats; the caller counts a miss (missed)
+// when it goes on to verify the token.
+func (c *tokenCache) entry(t tokenRef, now time.Time, leeway time.Duration) *cacheEntry {
 	if t.len() < 8 {
 		return nil
 	}
@@ -154,10 +157,20 @@ func (c *tokenCache) entry(t tokenRef, now time.Time, leeway time.Duration, keys
 	s.mu.RLock()
 	e := s.entries[string(k)] // no copy: a conversion in a map index
 	s.mu.RUnlock()
-	if e == nil || !t.is(e.token) || !now.Before(e.claims.ExpiresAt.Add(leeway)) || keys.byID[e.key.id] != e.key {
+	if e == nil || !t.is(e.token) || !now.Before(e.claims.ExpiresAt.Add(leeway)) || e.key.removed.Load() {
 		return nil
 	}
+	s.stats.hits.Add(1)
 	return e
+}
+
+// missed counts a lookup of token that found nothing usable.
+func (c *tokenCache) missed(token string) {
+	s := &c.shards[0]
+	if len(token) >= 8 {
+		s = c.shard(bytesOf(cacheKey(token)))
+	}
+	s.stats.misses.Add(1)
 }
 
 // put keeps the claims of a token that passed every check, and the key

@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +17,9 @@ func TestCacheServesRepeatedTokens(t *testing.T) {
 	if n := h.auth.cache.len(); n != 1 {
 		t.Fatalf("%d cached tokens after one request, want 1", n)
 	}
-	first, ok := h.auth.cache.get(p.Access, h.clock.Now(), 0, h.auth.keys.Load())
+	first, ok := h.auth.cache.get(p.Access, h.clock.Now(), 0)
 	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
-	second, _ := h.auth.cache.get(p.Access, h.clock.Now(), 0, h.auth.keys.Load())
+	second, _ := h.auth.cache.get(p.Access, h.clock.Now(), 0)
 	if !ok || first != second {
 		t.Fatal("the second request did not use the cached claims")
 	}
@@ -69,7 +70,6 @@ func TestCacheBounds(t *testing.T) {
 	c := newTokenCache(Cache{MaxEntries: 160, MaxBytes: 1 << 30})
 	claims := &Claims{ExpiresAt: clk.Now().Add(time.Hour), raw: make([]byte, 100)}
 	key, _ := newSigningKey(Key{Algorithm: "HS256", Secret: testSecret})
-	keys, _ := newKeySet([]*signingKey{key})
 	for i := range 10_000 {
 		c.put(fmt.Sprintf("token-%08d-signature", i), claims, key, clk.Now())
 	}
@@ -94,7 +94,7 @@ func TestCacheBounds(t *testing.T) {
 		e.put(fmt.Sprintf("old-token-%04d", i), expired, key, clk.Now())
 	}
 	e.put("fresh-token-0001", claims, key, clk.Now())
-	if _, ok := e.get("fresh-token-0001", clk.Now(), 0, keys); !ok {
+	if _, ok := e.get("fresh-token-0001", clk.Now(), 0); !ok {
 		t.Fatal("the fresh token was not kept")
 	}
 }
@@ -105,20 +105,45 @@ func TestCacheComparesWholeTokens(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	key, _ := newSigningKey(Key{Algorithm: "HS256", Secret: testSecret})
-	keys, _ := newKeySet([]*signingKey{key})
 	c := newTokenCache(Cache{})
 	tail := strings.Repeat("s", 64)
 	a, b := "header.payloadA."+tail, "header.payloadB."+tail
 	ca := &Claims{ID: "a", ExpiresAt: clk.Now().Add(time.Hour)}
 	c.put(a, ca, key, clk.Now())
-	if _, ok := c.get(b, clk.Now(), 0, keys); ok {
+	if _, ok := c.get(b, clk.Now(), 0); ok {
 		t.Fatal("a token was served the claims of another with the same signature tail")
 	}
 	c.put(b, &Claims{ID: "b", ExpiresAt: clk.Now().Add(time.Hour)}, key, clk.Now())
-	if got, ok := c.get(b, clk.Now(), 0, keys); !ok || got.ID != "b" {
+	if got, ok := c.get(b, clk.Now(), 0); !ok || got.ID != "b" {
 		t.Fatalf("b: %v %v", got, ok)
 	}
-	if got, ok := c.get(a, clk.Now(), 0, keys); ok && got.ID != "a" {
+	if got, ok := c.get(a, clk.Now(), 0); ok && got.ID != "a" {
 		t.Fatalf("a: %v", got)
+	}
+}
+
+// TestCachedTokenInAMalformedHeader: a cached token read from an
+// Authorization header that trimBearer refuses is refused as before the
+// cache knew it: the cache's lookup reads the header unchecked.
+func TestCachedTokenInAMalformedHeader(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	h.user("alice")
+	p := h.login("alice")
+	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
+	with := func(v string) http.Header { return http.Header{"Authorization": {v}} }
+	wantStatus(t, h.do(req{path: "/api/hello", header: with("bearer   " + p.Access)}), 200)
+	for name, v := range map[string]string{
+		"trailing word":          "Bearer " + p.Access + " x",
+		"tab inside":             "Bearer " + p.Access + "\t",
+		"too long":               "Bearer" + strings.Repeat(" ", maxTokenLen) + p.Access,
+		"too long, other scheme": "Basic" + strings.Repeat(" ", maxTokenLen) + p.Access,
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantError(t, h.do(req{path: "/api/hello", header: with(v)}), 401, "token_invalid")
+		})
+	}
+	if s := h.auth.Stats(); s.CacheHits != 1 || s.CacheMisses != 1 {
+		t.Fatalf("Stats = %+v, want 1 hit and 1 miss: refused headers are no lookup", s)
 	}
 }

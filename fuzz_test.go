@@ -59,6 +59,12 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		if token != "" && !strings.HasSuffix(header, token) {
 			t.Fatalf("token %q is not the end of %q", token, header)
 		}
+		// The cache's unchecked read agrees on whose header it is, and
+		// finds the same token whenever trimBearer finds one.
+		candidate, candidateOurs := bearerCandidate(header, "Bearer")
+		if candidateOurs != ours || (err == nil && candidate != token) {
+			t.Fatalf("%q: bearerCandidate %q %v, trimBearer %q %v %v", header, candidate, candidateOurs, token, ours, err)
+		}
 		_ = utf8.ValidString(token)
 	})
 }

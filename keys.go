@@ -21,6 +21,7 @@ import (
 	"math/big"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -74,6 +75,9 @@ type signingKey struct {
 	headers [typCount]string
 	// macs pools HMAC states, for HS* keys.
 	macs *sync.Pool
+	// removed is set when the key leaves the set (Auth.RemoveKey), for
+	// good: the verified-token cache drops what it verified.
+	removed atomic.Bool
 }
 
 // canSign reports whether the key can sign new tokens.
@@ -502,8 +506,9 @@ func (a *Auth) RemoveKey(id string) error {
 			return fmt.Errorf("ginjwt: RemoveKey: %s", err)
 		}
 		if a.keys.CompareAndSwap(old, next) {
+			old.byID[id].removed.Store(true) // tokens the key signed must not pass from the cache
 			if a.cache != nil {
-				a.cache.clear() // tokens the key signed must not pass from the cache
+				a.cache.clear()
 			}
 			return nil
 		}

@@ -68,21 +68,22 @@ func (rc *requestContext) Value(key any) any {
 func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 	r := c.Request
 	now := a.now()
-	e, fromCookie, err := a.cachedAccess(r, now)
-	if err != nil {
-		return nil, err
-	}
+	e, fromCookie := a.cachedAccess(r, now)
 	var claims *Claims
 	var token string
 	if e != nil {
 		claims, token = e.claims, e.token
 	} else {
+		var err error
 		token, fromCookie, err = a.accessToken(c)
 		if err != nil {
 			return nil, err
 		}
 		if token == "" {
 			return nil, ErrTokenMissing
+		}
+		if a.cache != nil {
+			a.cache.missed(token)
 		}
 		var key *signingKey
 		claims, key, err = a.parseKey(token, now)

@@ -30,9 +30,11 @@ func (a *Auth) SetKeys(keys []Key) error {
 	if err != nil {
 		return fmt.Errorf("ginjwt: SetKeys: %s", err)
 	}
-	a.keys.Store(ks)
+	for _, k := range a.keys.Swap(ks).byID {
+		k.removed.Store(true) // tokens of a replaced key must not pass from the cache
+	}
 	if a.cache != nil {
-		a.cache.clear() // tokens of a removed key must not pass from the cache
+		a.cache.clear()
 	}
 	return nil
 }

@@ -1,9 +1,6 @@
 package ginjwt
 
-import (
-	"sync/atomic"
-	"time"
-)
+import "sync/atomic"
 
 // Stats is a snapshot of what ginjwt's events do not tell: how the
 // verified-token cache and the background registration queue are doing.
@@ -35,8 +32,7 @@ type Stats struct {
 func (a *Auth) Stats() Stats {
 	var s Stats
 	if a.cache != nil {
-		s.CacheHits = a.cache.stats.hits.Load()
-		s.CacheMisses = a.cache.stats.misses.Load()
+		s.CacheHits, s.CacheMisses = a.cache.counts()
 		s.CacheEntries = a.cache.len()
 	}
 	if a.pipeline != nil {
@@ -46,22 +42,21 @@ func (a *Auth) Stats() Stats {
 	return s
 }
 
-// cacheStats counts the verified-token cache's lookups. The padding keeps
-// the counters, written on every request, off the cache line of the fields
-// beside them.
+// cacheStats counts a cache shard's lookups. The padding keeps the
+// counters, written on every request, off the cache line of the shard's
+// lock and map, and of the shard before.
 type cacheStats struct {
 	_      [64]byte
 	hits   atomic.Uint64
 	misses atomic.Uint64
+	_      [48]byte
 }
 
-// lookup is entry, counted in stats.
-func (c *tokenCache) lookup(t tokenRef, now time.Time, leeway time.Duration, keys *keySet) *cacheEntry {
-	e := c.entry(t, now, leeway, keys)
-	if e != nil {
-		c.stats.hits.Add(1)
-	} else {
-		c.stats.misses.Add(1)
+// counts sums the shards' hits and misses.
+func (c *tokenCache) counts() (hits, misses uint64) {
+	for i := range c.shards {
+		hits += c.shards[i].stats.hits.Load()
+		misses += c.shards[i].stats.misses.Load()
 	}
-	return e
+	return hits, misses
 }

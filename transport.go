@@ -81,36 +81,52 @@ func authorization(r *http.Request) string {
 // cachedAccess returns the cache entry of the access token a request
 // presents, found as accessToken finds it, and whether it came from
 // cookies; nil when there is no cache, no token, or the token is not cached
-// (accessToken then reads it again, with every check). It reads the cookies
-// unchecked (firstCookie), and joins no TwoCookies halves: a value equal
-// to a cached token is a plain cookie value of the right shape, so a hit
-// is what accessToken would have found.
-func (a *Auth) cachedAccess(r *http.Request, now time.Time) (*cacheEntry, bool, error) {
+// (accessToken then reads it again, with every check). It reads the
+// Authorization header and the cookies unchecked (bearerCandidate,
+// firstCookie), and joins no TwoCookies halves: a value equal to a cached
+// token is a well-formed token and a plain cookie value of the right
+// shape, so a hit is what accessToken would have found.
+func (a *Auth) cachedAccess(r *http.Request, now time.Time) (*cacheEntry, bool) {
 	if a.cache == nil {
-		return nil, false, nil
+		return nil, false
 	}
-	token, ours, err := trimBearer(authorization(r), a.cfg.Transport.AuthScheme)
-	if err != nil {
-		return nil, false, err
-	}
+	token, ours := bearerCandidate(authorization(r), a.cfg.Transport.AuthScheme)
 	var t tokenRef
 	switch {
 	case ours:
 		t.head = token
 	case !a.cookieMode():
-		return nil, false, nil
+		return nil, false
 	case a.cfg.Mode == OneCookie:
 		t.head = firstCookie(r, a.cfg.Transport.Cookies.AccessName)
 	default:
 		t.head, t.sig = firstCookie(r, a.cfg.Transport.Cookies.PayloadName), firstCookie(r, a.cfg.Transport.Cookies.SignatureName)
 		if t.head == "" || t.sig == "" || strings.IndexByte(t.sig, '.') >= 0 {
-			return nil, false, nil // accessToken says what is wrong
+			return nil, false // accessToken says what is wrong
 		}
 	}
-	if t.head == "" || (!ours && (len(t.head) > maxTokenLen || len(t.sig) > maxTokenLen)) {
-		return nil, false, nil
+	if t.head == "" || len(t.head) > maxTokenLen || len(t.sig) > maxTokenLen {
+		return nil, false
 	}
-	return a.cache.lookup(t, now, a.cfg.Tokens.Leeway, a.keys.Load()), !ours, nil
+	return a.cache.entry(t, now, a.cfg.Tokens.Leeway), !ours
+}
+
+// bearerCandidate is trimBearer without its checks of the token, for the
+// cache lookup: ours when the header has the scheme. A token that is not
+// well formed (spaces, tabs, an empty or too long header) is no cached
+// token, and trimBearer says what is wrong with it.
+func bearerCandidate(header, scheme string) (token string, ours bool) {
+	if header == "" {
+		return "", false
+	}
+	if len(header) > maxTokenLen+len(scheme)+8 {
+		return "", true // refused whatever its scheme
+	}
+	s, rest, _ := strings.Cut(header, " ")
+	if !strings.EqualFold(s, scheme) {
+		return "", false
+	}
+	return strings.TrimLeft(rest, " "), true
 }
 
 // refreshField is the body field that carries a refresh token (or, with
