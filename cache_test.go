@@ -1,9 +1,12 @@
 package ginjwt
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -105,7 +108,7 @@ func TestCacheComparesWholeTokens(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	key, _ := newSigningKey(Key{Algorithm: "HS256", Secret: testSecret})
-	c := newTokenCache(Cache{})
+	c := newTokenCache(Cache{MaxEntries: 1, MaxBytes: 1 << 20})
 	tail := strings.Repeat("s", 64)
 	a, b := "header.payloadA."+tail, "header.payloadB."+tail
 	ca := &Claims{ID: "a", ExpiresAt: clk.Now().Add(time.Hour)}
@@ -145,5 +148,72 @@ func TestCachedTokenInAMalformedHeader(t *testing.T) {
 	}
 	if s := h.auth.Stats(); s.CacheHits != 1 || s.CacheMisses != 1 {
 		t.Fatalf("Stats = %+v, want 1 hit and 1 miss: refused headers are no lookup", s)
+	}
+}
+
+// TestCacheHoldsItsWholeSize: a working set of MaxEntries tokens fits, all
+// of it, however the tokens fall on the shards.
+func TestCacheHoldsItsWholeSize(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	key, _ := newSigningKey(Key{Algorithm: "HS256", Secret: testSecret})
+	claims := &Claims{ExpiresAt: clk.Now().Add(time.Hour), raw: make([]byte, 300)}
+	c := newTokenCache(Cache{MaxEntries: 10_000, MaxBytes: 16 << 20})
+	tokens := make([]string, 10_000)
+	for i := range tokens {
+		tokens[i] = "header.payload." + rand.Text()
+		c.put(tokens[i], claims, key, clk.Now())
+	}
+	for round := range 3 {
+		for _, tok := range tokens {
+			if _, ok := c.get(tok, clk.Now(), 0); !ok {
+				t.Fatalf("round %d: a token of a working set of MaxEntries was not kept (%d entries)", round, c.len())
+			}
+		}
+	}
+	// One more evicts a batch, never more than about 1/128 of the cache.
+	c.put("header.payload."+rand.Text(), claims, key, clk.Now())
+	if n := c.len(); n > 10_000 || n < 10_000-10_000/128-1 {
+		t.Fatalf("%d entries after one more token, want between %d and 10000", n, 10_000-10_000/128-1)
+	}
+}
+
+// TestCacheBoundsUnderConcurrentPuts: puts from many goroutines never take
+// the cache past its bounds, and the totals agree with the shards.
+func TestCacheBoundsUnderConcurrentPuts(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	now := clk.Now()
+	key, _ := newSigningKey(Key{Algorithm: "HS256", Secret: testSecret})
+	c := newTokenCache(Cache{MaxEntries: 500, MaxBytes: 400 * 600})
+	var wg sync.WaitGroup
+	var over atomic.Bool
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				claims := &Claims{ExpiresAt: now.Add(time.Duration(i%3-1) * time.Minute), raw: make([]byte, 100+i%300)}
+				c.put(fmt.Sprintf("header.payload.%d-%08d-signature", g, i), claims, key, now)
+				if c.len() > 500 || c.size.Load() > 400*600 {
+					over.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if over.Load() {
+		t.Fatal("the cache went past its bounds")
+	}
+	var n, size int64
+	for i := range c.shards {
+		s := &c.shards[i]
+		n += int64(len(s.entries))
+		for _, e := range s.entries {
+			size += entrySize(e.token, e.claims)
+		}
+	}
+	if n != c.count.Load() || size != c.size.Load() {
+		t.Fatalf("totals %d entries / %d B, shards %d / %d", c.count.Load(), c.size.Load(), n, size)
 	}
 }

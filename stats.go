@@ -27,8 +27,7 @@ type Stats struct {
 
 // Stats returns the current [Stats]. The counters are read atomically, each
 // on its own: a snapshot taken under load may pair a hit count with a miss
-// count a few lookups apart. It takes no lock on the request path; counting
-// the cache's entries briefly read-locks each of its shards.
+// count a few lookups apart. It takes no lock.
 func (a *Auth) Stats() Stats {
 	var s Stats
 	if a.cache != nil {
