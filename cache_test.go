@@ -217,3 +217,24 @@ func TestCacheBoundsUnderConcurrentPuts(t *testing.T) {
 		t.Fatalf("totals %d entries / %d B, shards %d / %d", c.count.Load(), c.size.Load(), n, size)
 	}
 }
+
+// TestCacheFlushedWhenSetKeysReplacesTheSet: SetKeys replaces every key
+// (even one of the same ID is a new key), so an entry a request puts after
+// the swap with a key of the old set does not count, as with RemoveKey.
+func TestCacheFlushedWhenSetKeysReplacesTheSet(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	h.user("alice")
+	p := h.login("alice")
+	wantStatus(t, h.do(req{path: "/api/hello", bearer: p.Access}), 200)
+	parsed, key, err := h.auth.parseKey(p.Access, h.clock.Now())
+	if key == nil {
+		t.Fatal(err)
+	}
+	next, _ := GenerateKey("HS256")
+	if err := h.auth.SetKeys([]Key{next}); err != nil {
+		t.Fatal(err)
+	}
+	h.auth.cache.put(p.Access, parsed, key, h.clock.Now())
+	wantError(t, h.do(req{path: "/api/hello", bearer: p.Access}), 401, "token_invalid")
+}
