@@ -62,7 +62,7 @@ func envInt(name string, def int) int {
 // (the signing key and the paths are set here).
 func loopback(b *testing.B, n int, cfg ginjwt.Config) {
 	r := gin.New()
-	cfg.SigningKey, cfg.Paths.Obtain = secret, "-"
+	cfg.SigningKey, cfg.Routes.Paths.Obtain = secret, "-"
 	auth, err := ginjwt.Mount(r, cfg)
 	if err != nil {
 		b.Fatal(err)
