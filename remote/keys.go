@@ -3,6 +3,8 @@ package remote
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +33,7 @@ type keySource struct {
 	gen       atomic.Int64 // bumped whenever the set changes
 	fetches   atomic.Int64 // JWKS requests made, for tests and metrics
 	lastGood  atomic.Pointer[time.Time]
+	print     string // fingerprint of the keys installed; guarded by mu
 	lastError atomic.Pointer[error]
 }
 
@@ -90,6 +93,15 @@ func (k *keySource) refresh(ctx context.Context) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, k.cl.cfg.Timeout)
 	defer cancel()
 	keys, err := k.fetch(ctx)
+	var print string
+	if err == nil {
+		print, err = fingerprint(keys)
+	}
+	if err == nil && print == k.print {
+		now := k.cl.cfg.Clock()
+		k.lastGood.Store(&now)
+		return false, nil // the same keys: the verified-token cache stays warm
+	}
 	if err == nil {
 		if err = k.cl.auth.SetKeys(keys); err != nil {
 			err = fmt.Errorf("%w: %w", ginjwt.ErrRemoteBadAnswer, err)
@@ -99,6 +111,7 @@ func (k *keySource) refresh(ctx context.Context) (bool, error) {
 		k.lastError.Store(&err)
 		return false, err
 	}
+	k.print = print
 	now := k.cl.cfg.Clock()
 	k.lastGood.Store(&now)
 	k.gen.Add(1)
@@ -146,4 +159,18 @@ func (k *keySource) loop(ctx context.Context) {
 			k.cl.log.Warn("ginjwt remote: refreshing the JWKS failed; the last good key set stays", "error", err)
 		}
 	}
+}
+
+// fingerprint identifies a key set: each key's ID, algorithm and public
+// key, in order.
+func fingerprint(keys []ginjwt.Key) (string, error) {
+	h := sha256.New()
+	for _, k := range keys {
+		der, err := x509.MarshalPKIXPublicKey(k.Public)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ginjwt.ErrRemoteBadAnswer, err)
+		}
+		fmt.Fprintf(h, "%q %q %x\n", k.ID, k.Algorithm, der)
+	}
+	return string(h.Sum(nil)), nil
 }

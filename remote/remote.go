@@ -70,6 +70,9 @@ func Mount(r gin.IRouter, cfg Config) (*Client, error) {
 		if keys, err = cl.keys.fetch(ctx); err != nil {
 			return nil, fmt.Errorf("remote: fetch the auth service's JWKS: %w", err)
 		}
+		if cl.keys.print, err = fingerprint(keys); err != nil {
+			return nil, fmt.Errorf("remote: the auth service's JWKS: %w", err)
+		}
 	}
 	auth, err := ginjwt.New(cl.authConfig(keys))
 	if err != nil {
