@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 count=${COUNT:-6}
+export LOOPBACK_PHASE=${LOOPBACK_PHASE:-5000} # requests a side per phase of BenchmarkLoopback
 out=results
 mkdir -p "$out"
 if ! command -v benchstat >/dev/null 2>&1; then
@@ -25,6 +26,8 @@ run transport 'BenchmarkTransport' 100000x
 run login 'BenchmarkLogin$|BenchmarkLoginDefaultHash|BenchmarkPasswordCheck|BenchmarkRefresh|BenchmarkIssuePair' 200x
 run tree 'BenchmarkCollectTree' 20x
 run sessions 'BenchmarkSessionFirstRequest' 100000x
+run paired 'BenchmarkPaired' 200000x
+run loopback 'BenchmarkLoopback' 150000x
 
 echo "## Protected request, every implementation (baseline: bare gin)"
 benchstat -col /impl "$out/protected.txt"
@@ -44,6 +47,12 @@ benchstat "$out/login.txt"
 echo
 echo "## A new session's first request, registry on vs off (baseline: registry=none)"
 benchstat -col /registry "$out/sessions.txt"
+echo
+echo "## Paired: cookie modes vs Bearer, repeated token vs bare gin (the ×base column)"
+benchstat "$out/paired.txt"
+echo
+echo "## Loopback HTTP: protected/public throughput, cache hit rate"
+benchstat "$out/loopback.txt"
 echo
 echo "## CollectTree, 10,000 tokens"
 benchstat "$out/tree.txt"
