@@ -60,8 +60,18 @@ func (r *Registry) Feed(ctx context.Context, since int64, limit int) (FeedPage, 
 	if len(rows) > 0 {
 		page.Next = rows[len(rows)-1].ID
 	}
-	if since == 0 && !page.More {
-		page.Next = max(0, hi-feedLookback)
+	if since == 0 {
+		// Resume below the log's end, for transactions that took their ID
+		// before this read and commit after it, but never below the entries
+		// kept (lo-1 is still a cursor the next read continues); a page that
+		// is not the last resumes no higher than that either, so entries
+		// committed under its last ID meanwhile are read.
+		resume := max(0, hi-feedLookback, lo-1)
+		if page.More {
+			page.Next = min(page.Next, resume)
+		} else {
+			page.Next = resume
+		}
 	}
 	return page, nil
 }
