@@ -38,6 +38,34 @@ func (s *Set) Apply(rows []Revocation, now time.Time) {
 	s.v.advance(rows, now)
 }
 
+// Rewind sets the cursor to cursor, lower or higher, and stops awaiting
+// gaps, keeping every entry held: for a reader told to start over with a
+// snapshot (the log was restored or archived past it) that must not forget
+// the revocations it holds meanwhile.
+func (s *Set) Rewind(cursor int64) {
+	s.v.mu.Lock()
+	s.v.lastID = cursor
+	clear(s.v.gaps)
+	s.v.mu.Unlock()
+}
+
+// Holds reports whether the set already holds what r revokes: its token,
+// its session, or (KindUser) a cut-off at least as far as r's.
+func (s *Set) Holds(r Revocation) bool {
+	s.v.mu.RLock()
+	defer s.v.mu.RUnlock()
+	switch r.Kind {
+	case KindToken:
+		return s.v.tokens.has(r.Subject)
+	case KindSession:
+		return s.v.sessions.has(r.Subject)
+	case KindUser:
+		c, ok := s.v.users[r.Subject]
+		return ok && c.gen >= r.Generation && c.made >= r.At.UnixMicro() && (r.Generation != 0 || !c.at.Before(r.At))
+	}
+	return false
+}
+
 // Cursor is the log ID to read after: the highest read, or just below the
 // oldest gap still awaited.
 func (s *Set) Cursor(now time.Time) int64 {

@@ -40,9 +40,12 @@ type feedAnswer struct {
 // over several.
 const maxPagesPerSync = 100
 
-// sync reads the feed to its end (or maxPagesPerSync pages). A resync
-// answer starts over from a snapshot, into a new set that replaces the
-// old one only once read whole.
+// sync reads the feed to its end (or maxPagesPerSync pages) into the
+// set, which is never replaced: a snapshot (after a resync too) is merged
+// into it, so the revocations it holds — a logout applied here while the
+// read was under way among them — are kept until their Until, and a read
+// cut short leaves a superset of what was held. lastGood advances only
+// after a read that reached the end.
 func (f *follower) sync(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -51,9 +54,6 @@ func (f *follower) sync(ctx context.Context) error {
 	set := f.set.Load()
 	since := set.Cursor(began)
 	snapshot := since == 0
-	if snapshot {
-		set = registry.NewSet()
-	}
 	resynced := false
 	for range maxPagesPerSync {
 		a, err := f.cl.call(ctx, http.MethodGet, cfg.authURL(cfg.AuthPaths.Revocations)+"?since="+strconv.FormatInt(since, 10), nil, nil)
@@ -68,31 +68,30 @@ func (f *follower) sync(ctx context.Context) error {
 			if resynced {
 				return errors.New("remote: the revocation feed asked for a resync twice in a row")
 			}
-			resynced, since, snapshot, set = true, 0, true, registry.NewSet()
+			resynced, since, snapshot = true, 0, true
+			set.Rewind(0)
 			continue
 		}
 		now := cfg.Clock()
+		for _, r := range page.Revocations {
+			if r.Kind == registry.KindUser && !set.Holds(r) {
+				f.cl.users.forget(r.Subject) // perms or activity may have changed: sync again
+			}
+		}
 		if snapshot {
 			set.Load(page.Revocations, page.Next, now)
 		} else {
 			set.Apply(page.Revocations, now)
 		}
-		for _, r := range page.Revocations {
-			if r.Kind == registry.KindUser {
-				f.cl.users.forget(r.Subject) // perms or activity may have changed: sync again
-			}
-		}
 		if !page.More {
 			set.Prune(now)
-			f.set.Store(set)
 			f.lastGood.Store(began.UnixNano())
 			f.reads.Add(1)
 			return nil
 		}
 		since, snapshot = page.Next, false
 	}
-	f.set.Store(set) // partly caught up; lastGood stays
-	return nil
+	return nil // partly caught up, into the set; lastGood stays
 }
 
 // loop reads the feed every FeedInterval until ctx ends, logging the start
