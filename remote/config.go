@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,8 +23,21 @@ import (
 type Config struct {
 	// AuthURL is the auth service's base URL, "https://auth.internal" or
 	// "http://127.0.0.1:8000": where its ginjwt is mounted, without the
-	// prefix. Required.
+	// prefix. Required. http:// is refused except to a loopback address
+	// (localhost, 127.0.0.0/8, ::1) unless InsecureHTTP is set.
 	AuthURL string
+	// InsecureHTTP allows an http:// AuthURL to a host that is not a
+	// loopback address: passwords, tokens, the service credential and the
+	// keys then cross the network IN CLEAR, and ANYONE ON THE NETWORK PATH
+	// CAN READ THEM OR IMPERSONATE THE AUTH SERVICE. Only behind a transport
+	// that encrypts already (a service mesh's mTLS sidecar). Mount logs a
+	// warning when it is set.
+	InsecureHTTP bool
+	// Proxy chooses the HTTP proxy of the requests to the auth service, as
+	// http.Transport.Proxy (http.ProxyFromEnvironment to honour
+	// HTTP_PROXY and HTTPS_PROXY). Default none: the environment of the
+	// process does not redirect the service credential.
+	Proxy func(*http.Request) (*url.URL, error)
 	// AuthPrefix and AuthPaths are the auth service's Config.Prefix and
 	// Config.Paths. Defaults ginjwt's ("/auth", "/token", …,
 	// "/revocations").
@@ -126,6 +141,9 @@ func (c *Config) resolve() error {
 	if c.AuthURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return fmt.Errorf("remote: Config.AuthURL must be http(s)://host[:port][/path], got %q", c.AuthURL)
 	}
+	if u.Scheme == "http" && !c.InsecureHTTP && !loopback(u.Hostname()) {
+		return fmt.Errorf("remote: Config.AuthURL %q is http:// to a host that is not a loopback address: credentials and tokens would cross the network in clear; use https:// (or set Config.InsecureHTTP, behind a transport that encrypts)", c.AuthURL)
+	}
 	c.AuthURL = strings.TrimSuffix(c.AuthURL, "/")
 	if c.AuthPrefix == "" {
 		c.AuthPrefix = "/auth"
@@ -217,6 +235,15 @@ func (c *Config) resolve() error {
 		c.Clock = time.Now
 	}
 	return nil
+}
+
+// loopback reports whether host names this machine only.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // authURL is the URL of one of the auth service's endpoints.

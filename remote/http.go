@@ -15,7 +15,8 @@ import (
 )
 
 // newHTTPClient is the client of every request to the auth service: TLS
-// verified (unless InsecureSkipVerify), redirects never followed (a 3xx is
+// verified (unless InsecureSkipVerify), through Config.Proxy only (never
+// the environment's), redirects never followed (a 3xx is
 // a bad answer), each request bounded by Timeout.
 func newHTTPClient(cfg *Config) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -24,6 +25,7 @@ func newHTTPClient(cfg *Config) *http.Client {
 		RootCAs:            cfg.RootCAs,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // an explicit, loudly documented option
 	}
+	tr.Proxy = cfg.Proxy // nil: no proxy, whatever HTTP_PROXY says
 	tr.MaxIdleConnsPerHost = 64
 	return &http.Client{
 		Transport:     tr,

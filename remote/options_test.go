@@ -1,10 +1,14 @@
 package remote_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/internal/testdb"
 	"github.com/ginjwt/ginjwt/remote"
 )
 
@@ -45,4 +49,30 @@ func TestSharedSecret(t *testing.T) {
 	b := newBrowser(t)
 	p := b.login(cs.srv.URL, "alice")
 	b.do("GET", cs.srv.URL+"/api/test", nil, bearer(p.Access)).want(t, 200, "")
+}
+
+// TestPlainHTTPOnlyToLoopback: an http:// AuthURL to a host that is not a
+// loopback address is refused, naming InsecureHTTP; with it set, or to
+// localhost, 127.0.0.0/8 or ::1, the URL is accepted.
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	t.Parallel()
+	db := testdb.SQLite(t)
+	mount := func(url string, insecure bool) error {
+		_, err := remote.Mount(gin.New(), remote.Config{AuthURL: url, Credential: credential, DB: db, InsecureHTTP: insecure,
+			Timeout: 200 * time.Millisecond, Logger: quietLogger()})
+		return err
+	}
+	for _, u := range []string{"http://auth.internal", "http://192.0.2.1:8000", "http://[2001:db8::1]", "http://localhost.evil.example"} {
+		if err := mount(u, false); err == nil || !strings.Contains(err.Error(), "InsecureHTTP") {
+			t.Errorf("%s: %v, want a refusal naming InsecureHTTP", u, err)
+		}
+		if err := mount(u, true); err == nil || strings.Contains(err.Error(), "InsecureHTTP") {
+			t.Errorf("%s with InsecureHTTP: %v, want a failure to reach it", u, err)
+		}
+	}
+	for _, u := range []string{"http://localhost:1", "http://127.0.0.2:1", "http://[::1]:1"} {
+		if err := mount(u, false); err == nil || strings.Contains(err.Error(), "InsecureHTTP") {
+			t.Errorf("%s: %v, want a failure to reach it", u, err)
+		}
+	}
 }

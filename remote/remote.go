@@ -55,6 +55,9 @@ func Mount(r gin.IRouter, cfg Config) (*Client, error) {
 	if cfg.InsecureSkipVerify {
 		cl.log.Warn("ginjwt remote: Config.InsecureSkipVerify is set: the auth service's TLS certificate is NOT verified, and anyone on the network path can impersonate it")
 	}
+	if u, _ := url.Parse(cfg.AuthURL); u.Scheme == "http" && !loopback(u.Hostname()) {
+		cl.log.Warn("ginjwt remote: Config.InsecureHTTP is set: the auth service is reached over plain http://, and passwords, tokens and the service credential cross the network in clear", "auth_url", cfg.AuthURL)
+	}
 	cl.keys = &keySource{cl: cl}
 	cl.feed = &follower{cl: cl}
 	cl.feed.set.Store(registry.NewSet())
