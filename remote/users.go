@@ -37,8 +37,10 @@ type UserMapper func(ctx context.Context, tx *gorm.DB, u RemoteUser) error
 
 // DefaultUserMapper copies the users.User fields of the default
 // representation (id, username, email, is_active, is_staff, is_superuser,
-// perms) into the users table, overwriting the local row. The copy has no
-// password: it can never log in here.
+// perms) into the users table, overwriting the local row; a local row of
+// another user holding the same username (reused on the auth service) is
+// renamed "~released:<its id>", one holding the same email loses it. The copy has no password: it can never log
+// in here.
 func DefaultUserMapper(ctx context.Context, tx *gorm.DB, u RemoteUser) error {
 	var v struct {
 		ID          string      `json:"id"`
@@ -54,6 +56,24 @@ func DefaultUserMapper(ctx context.Context, tx *gorm.DB, u RemoteUser) error {
 	}
 	if v.ID != u.ID || v.Username == "" {
 		return errors.New("remote: the user's representation lacks its id or username")
+	}
+	// The username is unique too, and the email: one held here by another
+	// user's copy (the auth service gave it to this user since) is freed
+	// first, the other copy renamed to a placeholder (its email cleared)
+	// until that user is fetched again.
+	var holders []string
+	if err := tx.WithContext(ctx).Model(&users.User{}).Where("username = ? AND id <> ?", v.Username, v.ID).Pluck("id", &holders).Error; err != nil {
+		return err
+	}
+	for _, id := range holders {
+		if err := tx.WithContext(ctx).Model(&users.User{}).Where("id = ?", id).UpdateColumn("username", "~released:"+id).Error; err != nil {
+			return err
+		}
+	}
+	if v.Email != "" { // unique when set, as well: the other copy's is cleared
+		if err := tx.WithContext(ctx).Model(&users.User{}).Where("email = ? AND id <> ?", v.Email, v.ID).UpdateColumn("email", "").Error; err != nil {
+			return err
+		}
 	}
 	row := users.User{ID: v.ID, Username: v.Username, Email: v.Email, IsActive: v.IsActive, IsStaff: v.IsStaff,
 		IsSuperuser: v.IsSuperuser, Perms: v.Perms}
