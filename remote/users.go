@@ -112,10 +112,14 @@ func (s *userSync) forget(id string) {
 }
 
 // sync fetches the user from the auth service and writes the local copy;
-// concurrent calls for one user share the work.
+// concurrent calls for one user share the work, which runs detached from
+// the first caller's context (its client leaving must not fail the
+// others), bounded by Timeout.
 func (s *userSync) sync(ctx context.Context, id string) error {
 	_, err, _ := s.group.Do(id, func() (any, error) {
 		cfg := &s.cl.cfg
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Timeout)
+		defer cancel()
 		a, err := s.cl.call(ctx, http.MethodGet, cfg.authURL(cfg.AuthPaths.Users+"/"+url.PathEscape(id)), nil, nil)
 		if err != nil {
 			return nil, err

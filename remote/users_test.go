@@ -2,7 +2,12 @@ package remote_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/ginjwt/ginjwt/users"
 )
@@ -35,4 +40,32 @@ func TestUsernameReusedOnTheAuthService(t *testing.T) {
 	if err := cs.db.First(&old, "id = ?", first.ID).Error; err != nil || old.Username != "alice-old" || old.Email != "alice-old@example.com" {
 		t.Fatalf("the first user's copy: %+v, %v", old, err)
 	}
+}
+
+// TestUserFetchOutlivesItsFirstCaller: the first request of a user whose
+// client goes away while the user is fetched does not fail the requests
+// waiting on the same fetch.
+func TestUserFetchOutlivesItsFirstCaller(t *testing.T) {
+	t.Parallel()
+	as := newAuthService(t, false, nil)
+	alice := as.user("alice", "staff")
+	cs := newClientService(t, as, nil)
+	b := newBrowser(t)
+	p := b.login(as.srv.URL, "alice") // not copied to the client service yet
+	as.setFault(func(c *gin.Context) {
+		if strings.HasSuffix(c.Request.URL.Path, "/users/"+alice.ID) {
+			time.Sleep(500 * time.Millisecond)
+		}
+	})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", cs.srv.URL+"/api/test", nil)
+		req.Header.Set("Authorization", "Bearer "+p.Access)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	b.do("GET", cs.srv.URL+"/api/test", nil, bearer(p.Access)).want(t, 200, "")
 }
