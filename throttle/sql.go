@@ -74,11 +74,6 @@ func (s *SQL) lock(tx *gorm.DB, a *Attempt) error {
 	if !s.postgres {
 		return nil
 	}
-	// Throttle counts are worth no wait for a disk flush: a crash of the
-	// server may lose the last few milliseconds of them, never more.
-	if err := tx.Exec("SET LOCAL synchronous_commit TO OFF").Error; err != nil {
-		return err
-	}
 	keys := make([]int32, 0, len(a.Buckets))
 	for _, b := range a.Buckets {
 		h := fnv.New32a()
@@ -87,13 +82,12 @@ func (s *SQL) lock(tx *gorm.DB, a *Attempt) error {
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	// One statement: its target list is evaluated left to right.
-	q, args := "SELECT ", make([]any, 0, 2*len(keys))
-	for i, k := range keys {
-		if i > 0 {
-			q += ", "
-		}
-		q += "pg_advisory_xact_lock(?, ?)"
+	// One statement, its target list evaluated left to right. Throttle
+	// counts are worth no wait for a disk flush: a crash of the server may
+	// lose the last few milliseconds of them, never more.
+	q, args := "SELECT set_config('synchronous_commit', 'off', true)", make([]any, 0, 2*len(keys))
+	for _, k := range keys {
+		q += ", pg_advisory_xact_lock(?, ?)"
 		args = append(args, lockClass, k)
 	}
 	return tx.Exec(q, args...).Error
@@ -130,8 +124,20 @@ func (s *SQL) counts(tx *gorm.DB, a *Attempt, now time.Time, mode int) ([]Counts
 			return nil, err
 		}
 	}
-	var rows []Failure
-	if err := tx.Where("bucket IN ? AND window_start IN ?", keys, []int64{cur, prev}).Find(&rows).Error; err != nil {
+	// Failures (n, live 0) and, unless failuresOnly, flights (window_start
+	// -1: n all, live those whose lease has not passed), in one query.
+	q := "SELECT bucket, window_start, count AS n, 0 AS live FROM ginjwt_throttle_failures WHERE bucket IN ? AND window_start IN ?"
+	args := []any{keys, []int64{cur, prev}}
+	if mode != failuresOnly {
+		q += " UNION ALL SELECT bucket, -1, COUNT(*), SUM(CASE WHEN expires_at > ? THEN 1 ELSE 0 END) FROM ginjwt_throttle_flights WHERE bucket IN ? GROUP BY bucket"
+		args = append(args, now.UnixMilli(), keys)
+	}
+	var rows []struct {
+		Bucket      string
+		WindowStart int64
+		N, Live     int64
+	}
+	if err := tx.Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]Counts, len(keys))
@@ -140,31 +146,14 @@ func (s *SQL) counts(tx *gorm.DB, a *Attempt, now time.Time, mode int) ([]Counts
 			if k != r.Bucket {
 				continue
 			}
-			if r.WindowStart == cur {
-				out[i].Current += r.Count
-			} else {
-				out[i].Previous += r.Count
-			}
-		}
-	}
-	if mode == failuresOnly {
-		return out, nil
-	}
-	var inFlight []struct {
-		Bucket string
-		Live   int64
-		N      int64
-	}
-	err := tx.Model(&Flight{}).Select("bucket, SUM(CASE WHEN expires_at > ? THEN 1 ELSE 0 END) AS live, COUNT(*) AS n", now.UnixMilli()).
-		Where("bucket IN ?", keys).Group("bucket").Scan(&inFlight).Error
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range inFlight {
-		for i, k := range keys {
-			if k == f.Bucket {
-				out[i].InFlight = f.Live
-				out[i].Current += f.N - f.Live // lapsed: failures to be
+			switch r.WindowStart {
+			case cur:
+				out[i].Current += r.N
+			case prev:
+				out[i].Previous += r.N
+			case -1:
+				out[i].InFlight = r.Live
+				out[i].Current += r.N - r.Live // lapsed: failures to be
 			}
 		}
 	}
@@ -196,17 +185,20 @@ func (s *SQL) Check(ctx context.Context, a *Attempt, now time.Time) (time.Durati
 // Admit implements [Store].
 func (s *SQL) Admit(ctx context.Context, a *Attempt, now time.Time) (Decision, error) {
 	s.purge(ctx, a.Window, now)
-	// A look without locks first: an attempt that must wait or is refused
-	// (what a flood of them mostly is) takes no lock from those ending.
-	counts, err := s.counts(s.db.WithContext(ctx), a, now, peek)
-	if err != nil {
-		return Decision{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	if d := Decide(a, counts, now); !d.Admitted {
-		return d, nil
+	// An attempt asking again after a busy answer looks without locks
+	// first: waiters (what a flood mostly is) take no lock from the
+	// attempts ending.
+	if a.Again {
+		counts, err := s.counts(s.db.WithContext(ctx), a, now, peek)
+		if err != nil {
+			return Decision{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		if d := Decide(a, counts, now); !d.Admitted {
+			return d, nil
+		}
 	}
 	var d Decision
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.lock(tx, a); err != nil {
 			return err
 		}

@@ -25,8 +25,9 @@ import (
 // and the login is then answered 503 and counted nowhere.
 type Store interface {
 	// Check returns how long until the failures alone of every bucket of a
-	// are below their limits at now (0 when they are already): the cheap
-	// check made before a login's account is resolved. It changes nothing.
+	// are below their limits at now (0 when they are already), for admin
+	// pages and diagnostics. It changes nothing. (ginjwt's logins go
+	// straight to Admit, which refuses as well, sparing a round trip.)
 	Check(ctx context.Context, a *Attempt, now time.Time) (time.Duration, error)
 	// Admit decides, atomically with every other Admit and End on the
 	// same buckets, whether a may start at now. It is admitted when, for
@@ -61,6 +62,9 @@ type Attempt struct {
 	Window time.Duration
 	// Lease is how long the attempt may stay in flight without an End.
 	Lease time.Duration
+	// Again is set when the attempt asks Admit again after a busy answer:
+	// a store may then look without locks first.
+	Again bool
 }
 
 // Bucket is one count an attempt is held to.

@@ -58,17 +58,10 @@ func newAttemptID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// checkShared is Check in the store.
-func (t *Throttle) checkShared(ctx context.Context, login, ip string) error {
-	d, err := t.shared.Store.Check(ctx, t.storeAttempt(t.buckets(login, "", ip)), t.now())
-	if err != nil {
-		return storeError(err)
-	}
-	if d > 0 {
-		return &Refused{RetryAfter: d}
-	}
-	return nil
-}
+// checkShared is Check with a shared store: nothing, since Begin's Admit
+// refuses as well, and a round trip to the store costs what the account's
+// lookup that Check would spare costs.
+func (t *Throttle) checkShared(context.Context, string, string) error { return nil }
 
 // storeError is the error of a store that could not answer: it wraps
 // store.ErrUnavailable whatever the store's own error says.
@@ -113,6 +106,7 @@ func (t *Throttle) beginShared(ctx context.Context, a *Attempt) (*Attempt, error
 			t.leaveLocal(a.buckets)
 			return nil, &Refused{RetryAfter: d.RetryAfter}
 		}
+		a.rec.Again = true
 		timer := time.NewTimer(poll)
 		select {
 		case <-woken:
