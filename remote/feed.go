@@ -117,8 +117,9 @@ func (f *follower) loop(ctx context.Context) {
 
 // Check is ginjwt's Revocations: the token is refused when the set
 // revokes it; when the feed has gone unread for longer than MaxFeedLag, a
-// token issued before the last good read is refused as remote_unavailable
-// (the revocations since are unknown). With RemoteVerify the auth service
+// token issued before the last good read (with Leeway, at least a second,
+// for the two clocks) is refused as remote_unavailable (the revocations
+// since are unknown). With RemoteVerify the auth service
 // is asked too.
 func (cl *Client) Check(ctx context.Context, token string, c *ginjwt.Claims) error {
 	t := pipeline.Token{ID: c.ID, SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, Generation: c.Generation}
@@ -127,7 +128,10 @@ func (cl *Client) Check(ctx context.Context, token string, c *ginjwt.Claims) err
 	}
 	now := cl.cfg.Clock()
 	last := time.Unix(0, cl.feed.lastGood.Load())
-	if now.Sub(last) > cl.cfg.MaxFeedLag && !c.IssuedAt.After(last) {
+	// iat is the auth service's clock, in whole seconds; last is this
+	// one's: a token counts as issued after the read only past the leeway
+	// (at least a second).
+	if now.Sub(last) > cl.cfg.MaxFeedLag && !c.IssuedAt.After(last.Add(max(cl.cfg.Leeway, time.Second))) {
 		return ginjwt.ErrRemoteUnavailable
 	}
 	if cl.cfg.RemoteVerify {

@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -128,4 +129,25 @@ func TestHeldUserCutOffFetchesOnce(t *testing.T) {
 	if n := fetches.Load(); n != 1 {
 		t.Fatalf("alice was fetched %d times, want 1", n)
 	}
+}
+
+// TestFeedCutOffAllowsForClockSkew: the auth service's clock ahead of this
+// one (by less than Leeway) does not make a token issued before the last
+// good read pass for one issued after it when the feed is lost.
+func TestFeedCutOffAllowsForClockSkew(t *testing.T) {
+	t.Parallel()
+	as := newAuthService(t, false, nil)
+	as.user("alice", "staff")
+	cs := newClientService(t, as, func(c *remote.Config) {
+		c.FeedInterval, c.MaxFeedLag = 100*time.Millisecond, 300*time.Millisecond
+		c.Clock = func() time.Time { return time.Now().Add(-2 * time.Second) } // 2 s behind the auth service
+		c.Leeway = 3 * time.Second
+	})
+	b := newBrowser(t)
+	p := b.login(as.srv.URL, "alice")
+	issued := time.Now()
+	waitFor(t, 3*time.Second, func() bool { return cs.client.LastSync().Add(2 * time.Second).After(issued) }) // a read after the token
+	onFeed(as, func(c *gin.Context) { c.AbortWithStatus(http.StatusServiceUnavailable) })
+	time.Sleep(500 * time.Millisecond)
+	b.do("GET", cs.srv.URL+"/api/test", nil, bearer(p.Access)).want(t, 503, "remote_unavailable")
 }

@@ -292,7 +292,7 @@ func TestFeedCutOffFailsClosed(t *testing.T) {
 		}
 	})
 	b.do("GET", cs.srv.URL+"/api/test", nil, bearer(old.Access)).want(t, 200, "")
-	time.Sleep(1100 * time.Millisecond) // past MaxFeedLag, and into a later second than the last good read
+	time.Sleep(2100 * time.Millisecond) // past MaxFeedLag, and the fresh token's whole-second iat past the last good read by more than the 1 s margin
 	b.do("GET", cs.srv.URL+"/api/test", nil, bearer(old.Access)).want(t, 503, "remote_unavailable")
 	fresh := b.login(cs.srv.URL, "alice")
 	b.do("GET", cs.srv.URL+"/api/test", nil, bearer(fresh.Access)).want(t, 200, "")
