@@ -164,11 +164,15 @@ func TestMetricsRegistrationQueue(t *testing.T) {
 	rm = f.collect()
 	equal(t, "ginjwt.registration.queue.depth", points(t, rm, "ginjwt.registration.queue.depth"), map[string]int64{"": 0})
 	// The failed registration stays in the journal for the replay: no
-	// RegistrationFailed event, but three failed attempts (Attempts: 3).
+	// RegistrationFailed event, but at least three failed attempts
+	// (Attempts: 3; the journal's replay, every 5 s, may add one more on
+	// a slow machine before Close).
 	equal(t, "ginjwt.registration.failures", points(t, rm, "ginjwt.registration.failures"), map[string]int64{})
 	counts, _ := histogram(t, rm, "ginjwt.registration.duration")
-	equal(t, "ginjwt.registration.duration counts", counts, map[string]uint64{
-		"ginjwt.registration.kind=obtained":                           3,
-		"error.type=internal_error,ginjwt.registration.kind=obtained": 3,
-	})
+	const failed = "error.type=internal_error,ginjwt.registration.kind=obtained"
+	if n := counts[failed]; n < 3 {
+		t.Errorf("ginjwt.registration.duration: %d failed attempts recorded, want at least 3", n)
+	}
+	delete(counts, failed)
+	equal(t, "ginjwt.registration.duration counts", counts, map[string]uint64{"ginjwt.registration.kind=obtained": 3})
 }
