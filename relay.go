@@ -39,6 +39,14 @@ func (a *Auth) SetKeys(keys []Key) error {
 	return nil
 }
 
+// CheckKey reports why [Auth.SetKeys] (or Config.Keys) would refuse k, a
+// key on its own (a duplicate ID is SetKeys' to see); nil when it would
+// accept it. Package remote skips the published keys it refuses.
+func CheckKey(k Key) error {
+	_, err := newSigningKey(k)
+	return err
+}
+
 // CheckLoginOrigin refuses, in the cookie modes, a login from another
 // origin than the server's own or a trusted one (login CSRF), as the login
 // endpoint does; nil in JSON mode.

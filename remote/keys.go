@@ -39,7 +39,9 @@ type keySource struct {
 
 // fetch reads the JWKS and returns the keys to verify with: those with
 // use "sig", a kid, and an algorithm of Config.Algorithms. A key keyfunc
-// cannot read is skipped; a set with no usable key is an error.
+// cannot read, one ginjwt.CheckKey refuses, and a second key of one ID are
+// skipped, so one bad key published does not freeze the set; a set with no
+// usable key is an error.
 func (k *keySource) fetch(ctx context.Context) ([]ginjwt.Key, error) {
 	k.fetches.Add(1)
 	cfg := &k.cl.cfg
@@ -64,9 +66,16 @@ func (k *keySource) fetch(ctx context.Context) ([]ginjwt.Key, error) {
 			continue
 		}
 		key, ok := verifyKey(jwks[0], cfg.Algorithms)
-		if ok {
-			keys = append(keys, key)
+		if !ok || slices.ContainsFunc(keys, func(x ginjwt.Key) bool { return x.ID == key.ID }) {
+			continue // the first key of an ID is kept; SetKeys refuses two
 		}
+		if err := ginjwt.CheckKey(key); err != nil {
+			continue // one SetKeys refuses (an RSA key under 2048 bits, a type unlike its alg)
+		}
+		if _, err := x509.MarshalPKIXPublicKey(key.Public); err != nil {
+			continue
+		}
+		keys = append(keys, key)
 	}
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: the JWKS has no key with use \"sig\", a kid and an algorithm of Config.Algorithms", ginjwt.ErrRemoteBadAnswer)

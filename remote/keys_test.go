@@ -1,7 +1,13 @@
 package remote_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"net/http"
 	"strings"
 	"testing"
@@ -77,4 +83,45 @@ func TestJWKSKeysFiltered(t *testing.T) {
 	}
 	as.setFault(nil)
 	newClientService(t, as, nil)
+}
+
+// TestJWKSBadKeySkipped: a JWKS with a key ginjwt refuses (RSA under 2048
+// bits) and a second key of an ID already published beside the good ones
+// still installs the good ones, at start and on later refreshes.
+func TestJWKSBadKeySkipped(t *testing.T) {
+	t.Parallel()
+	as := newAuthService(t, false, nil)
+	as.user("alice", "staff")
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	as.setFault(func(c *gin.Context) {
+		if !strings.HasSuffix(c.Request.URL.Path, "/jwks.json") {
+			return
+		}
+		jwks := as.auth.JWKS()
+		x, y := make([]byte, 32), make([]byte, 32)
+		other.X.FillBytes(x)
+		other.Y.FillBytes(y)
+		jwks.Keys = append(jwks.Keys,
+			ginjwt.JWK{Kty: "RSA", Kid: "weak", Alg: "RS256", Use: "sig", N: b64(weak.N.Bytes()), E: b64(big.NewInt(int64(weak.E)).Bytes())},
+			ginjwt.JWK{Kty: "EC", Kid: jwks.Keys[0].Kid, Alg: "ES256", Use: "sig", Crv: "P-256", X: b64(x), Y: b64(y)})
+		c.JSON(http.StatusOK, jwks)
+	})
+	cs := newClientService(t, as, func(c *remote.Config) { c.KeyCooldown = 1 })
+	b := newBrowser(t)
+	p := b.login(as.srv.URL, "alice")
+	b.do("GET", cs.srv.URL+"/api/test", nil, bearer(p.Access)).want(t, 200, "")
+	key, _ := ginjwt.GenerateKey("ES256")
+	if err := as.auth.RotateKey(key); err != nil {
+		t.Fatal(err)
+	}
+	fresh := b.login(as.srv.URL, "alice")
+	b.do("GET", cs.srv.URL+"/api/test", nil, bearer(fresh.Access)).want(t, 200, "")
 }
