@@ -31,7 +31,17 @@ type view struct {
 	max       int
 	forgotAt  int64
 	forgotten int64
+
+	// pruned is when prune last ran: it walks every entry under the write
+	// lock, so it runs at most once per pruneEvery, not at every catch-up
+	// a NOTIFY brings.
+	pruned time.Time
 }
+
+// pruneEvery is how often prune walks the entries at most: an entry past
+// its Until revokes nothing more (every token it covers has expired), so
+// keeping it a second longer changes no answer.
+const pruneEvery = time.Second
 
 // cutOff is a user's latest cut-off: tokens of a lower generation are
 // revoked; at is the cut-off time of legacy entries (generation 0), which
@@ -202,6 +212,10 @@ func (v *view) last() int64 {
 func (v *view) prune(now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if now.Sub(v.pruned) < pruneEvery && !now.Before(v.pruned) {
+		return
+	}
+	v.pruned = now
 	v.tokens.prune(now)
 	v.sessions.prune(now)
 	for k, c := range v.users {
