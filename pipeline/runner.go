@@ -346,11 +346,33 @@ func replayFailed(n int, first error) error {
 // Flush runs, now and in the caller, every journal entry of userID that is
 // not settled yet, so that what follows — listing the user's sessions,
 // revoking one — sees every token the user was handed. Without a journal
-// it does nothing. It returns the first failure.
+// it does nothing. Entries that fail are tried again, flushRounds times in
+// all: a failure is often the database's for a moment (SQLite busy past
+// its timeout while other replays write, a connection lost), and the
+// caller is about to read what they write. It returns the last failure.
 func (r *Runner) Flush(ctx context.Context, userID string) error {
 	if r.opts.Journal == nil || userID == "" {
 		return nil
 	}
-	_, err := r.replay(ctx, r.opts.Clock().Add(time.Hour), userID)
-	return err
+	before := r.opts.Clock().Add(time.Hour)
+	for round := 1; ; round++ {
+		_, err := r.replay(ctx, before, userID)
+		if err == nil || round == flushRounds || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(time.Duration(round) * flushPause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
 }
+
+// flushRounds and flushPause bound Flush's retries: at most three rounds,
+// 50 ms and then 100 ms apart.
+const (
+	flushRounds = 3
+	flushPause  = 50 * time.Millisecond
+)
