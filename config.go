@@ -406,20 +406,8 @@ func resolveKeys(r *resolved, _ *Config) error {
 
 func resolveTokens(r *resolved, d *Config) error {
 	t, def := &r.Tokens, d.Tokens
-	for _, f := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"AccessTTL", &t.AccessTTL, def.AccessTTL},
-		{"RefreshTTL", &t.RefreshTTL, def.RefreshTTL},
-	} {
-		if err := lifetime(f.name, f.v, f.def); err != nil {
-			return err
-		}
-	}
-	if t.RefreshTTL < t.AccessTTL {
-		return fmt.Errorf("ginjwt: Config.Tokens.RefreshTTL (%v) must not be shorter than Config.Tokens.AccessTTL (%v)", t.RefreshTTL, t.AccessTTL)
+	if err := lifetimes("AccessTTL", "RefreshTTL", &t.AccessTTL, &t.RefreshTTL, def.AccessTTL, def.RefreshTTL); err != nil {
+		return err
 	}
 	if t.Leeway < 0 || t.Leeway > 5*time.Minute {
 		return fmt.Errorf("ginjwt: Config.Tokens.Leeway must be between 0 and 5m, got %v", t.Leeway)
@@ -433,26 +421,29 @@ func resolveTokens(r *resolved, d *Config) error {
 	if t.Sliding && r.Mode != JSON {
 		return errors.New("ginjwt: Config.Tokens.Sliding works in JSON mode only")
 	}
-	for _, f := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"SlidingTTL", &t.SlidingTTL, def.SlidingTTL},
-		{"SlidingRefreshTTL", &t.SlidingRefreshTTL, def.SlidingRefreshTTL},
-	} {
-		if err := lifetime(f.name, f.v, f.def); err != nil {
-			return err
-		}
-	}
-	if t.SlidingRefreshTTL < t.SlidingTTL {
-		return fmt.Errorf("ginjwt: Config.Tokens.SlidingRefreshTTL (%v) must not be shorter than Config.Tokens.SlidingTTL (%v)", t.SlidingRefreshTTL, t.SlidingTTL)
+	if err := lifetimes("SlidingTTL", "SlidingRefreshTTL", &t.SlidingTTL, &t.SlidingRefreshTTL, def.SlidingTTL, def.SlidingRefreshTTL); err != nil {
+		return err
 	}
 	if t.Sliding && t.AllowRefreshUpdate {
 		return errors.New("ginjwt: Config.Tokens.AllowRefreshUpdate does not apply to sliding tokens (Config.Tokens.Sliding), which have no refresh tokens")
 	}
 	r.rotate = !t.DisableRefreshRotation && !t.Sliding
 	orDefault(&t.ReuseGrace, def.ReuseGrace)
+	return nil
+}
+
+// lifetimes checks two token lifetimes of Config.Tokens, short and the long
+// one that must outlive it, filling each from its default when zero.
+func lifetimes(shortName, longName string, short, long *time.Duration, defShort, defLong time.Duration) error {
+	if err := lifetime(shortName, short, defShort); err != nil {
+		return err
+	}
+	if err := lifetime(longName, long, defLong); err != nil {
+		return err
+	}
+	if *long < *short {
+		return fmt.Errorf("ginjwt: Config.Tokens.%s (%v) must not be shorter than Config.Tokens.%s (%v)", longName, *long, shortName, *short)
+	}
 	return nil
 }
 
