@@ -130,7 +130,9 @@ func (pc *peerCache) get(addr netip.Addr, ask func() bool) bool {
 		return v.(bool)
 	}
 	ok := ask()
-	if pc.n.Add(1) <= maxPeers {
+	// Load first: once full, the count stays put (an Add per request would
+	// wrap around after 2^31 of them and start storing again).
+	if pc.n.Load() < maxPeers && pc.n.Add(1) <= maxPeers {
 		pc.m.Store(addr, ok)
 	}
 	return ok
