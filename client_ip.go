@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -136,14 +135,4 @@ func (pc *peerCache) get(addr netip.Addr, ask func() bool) bool {
 		pc.m.Store(addr, ok)
 	}
 	return ok
-}
-
-// peerAddr is the IP address of r's peer.
-func peerAddr(r *http.Request) (netip.Addr, bool) {
-	host, _, err := net.SplitHostPort(strings.TrimSpace(r.RemoteAddr))
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	addr, err := netip.ParseAddr(host)
-	return addr, err == nil
 }

@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/ginjwt/ginjwt/internal/clientip"
 )
 
 // CSRF configures cross-site request forgery protection, which is on in
@@ -228,7 +230,7 @@ func (a *Auth) requestScheme(r *http.Request) string {
 	if p != "https" && p != "http" {
 		return "http" // whoever the peer is
 	}
-	if peer, ok := peerAddr(r); ok && a.proxies.trusted(peer) {
+	if peer, _, ok := clientip.Peer(r); ok && a.proxies.trusted(peer) {
 		return p
 	}
 	return "http"

@@ -61,12 +61,8 @@ func (r *Resolver) Trusted(addr netip.Addr) bool {
 // addresses, in canonical form, nearest hop last. A peer address that is
 // not an IP address is returned as it is.
 func (r *Resolver) Resolve(req *http.Request) (ip string, forwardedFor []string) {
-	host, _, err := net.SplitHostPort(strings.TrimSpace(req.RemoteAddr))
-	if err != nil {
-		host = req.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
+	peer, host, ok := Peer(req)
+	if !ok {
 		return host, nil
 	}
 	ip = peer.Unmap().String()
@@ -102,6 +98,18 @@ func Canonical(s string) string {
 // addresses, in canonical form, nearest hop last.
 func Chain(req *http.Request) []string {
 	return addresses(splitChain(req.Header.Values("X-Forwarded-For")))
+}
+
+// Peer returns the IP address of req's peer (RemoteAddr, with or without
+// its port), and the host part as written; ok is false when that is not an
+// IP address.
+func Peer(req *http.Request) (addr netip.Addr, host string, ok bool) {
+	host, _, err := net.SplitHostPort(strings.TrimSpace(req.RemoteAddr))
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	addr, err = netip.ParseAddr(host)
+	return addr, host, err == nil
 }
 
 // walk returns the first untrusted address from the right of the chain, the
