@@ -66,6 +66,9 @@ type Config struct {
 	// Service: the client services (package remote) that trust this auth
 	// service, and what they are told.
 	Service Service
+	// SessionLogin: login by a cookie session for server-rendered pages,
+	// off by default.
+	SessionLogin SessionLogin
 
 	// Logger receives ginjwt's logs. Default slog.Default().
 	Logger *slog.Logger
@@ -303,6 +306,8 @@ func DefaultConfig() Config {
 				JWKS:        "/jwks.json",
 				Users:       "/users",
 				Revocations: "/revocations",
+				LoginForm:   "/login",
+				LogoutForm:  "/logout",
 			},
 		},
 		Registry: RegistryConfig{
@@ -355,7 +360,7 @@ func (c Config) resolve() (*resolved, error) {
 	d := DefaultConfig()
 	for _, step := range []func(*resolved, *Config) error{
 		resolveKeys, resolveTokens, resolveTransport, resolveRoutes,
-		resolveRegistry, resolveAccounts, resolveLimits, resolveService,
+		resolveRegistry, resolveAccounts, resolveLimits, resolveService, resolveSessionLogin,
 	} {
 		if err := step(r, &d); err != nil {
 			return nil, names.rename(err)
@@ -489,7 +494,7 @@ func resolveRoutes(r *resolved, d *Config) error {
 		return fmt.Errorf("ginjwt: Config.Routes.Prefix must start with /, got %q", rt.Prefix)
 	}
 	rt.Prefix = strings.TrimSuffix(rt.Prefix, "/")
-	return rt.Paths.resolve(d.Routes.Paths)
+	return rt.Paths.resolve(d.Routes.Paths, r.SessionLogin.on())
 }
 
 func resolveRegistry(r *resolved, d *Config) error {
@@ -566,9 +571,14 @@ func resolveService(r *resolved, d *Config) error {
 	return r.Service.resolve(d.Service)
 }
 
+func resolveSessionLogin(r *resolved, _ *Config) error {
+	return r.SessionLogin.resolve(&r.Transport.Cookies)
+}
+
 // resolve fills the default paths from def and checks the others: each
-// starts with / (or is "-"), and no two endpoints share a path.
-func (p *Paths) resolve(def Paths) error {
+// starts with / (or is "-"), and no two endpoints share a path. The login
+// form's paths count only with session login (forms).
+func (p *Paths) resolve(def Paths, forms bool) error {
 	fields := []struct {
 		name string
 		p    *string
@@ -584,11 +594,13 @@ func (p *Paths) resolve(def Paths) error {
 		{"JWKS", &p.JWKS, def.JWKS},
 		{"Users", &p.Users, def.Users},
 		{"Revocations", &p.Revocations, def.Revocations},
+		{"LoginForm", &p.LoginForm, def.LoginForm},
+		{"LogoutForm", &p.LogoutForm, def.LogoutForm},
 	}
 	seen := make(map[string]string, len(fields))
 	for _, f := range fields {
 		orDefault(f.p, f.def)
-		if *f.p == "-" {
+		if *f.p == "-" || (!forms && (f.p == &p.LoginForm || f.p == &p.LogoutForm)) {
 			continue
 		}
 		if !strings.HasPrefix(*f.p, "/") {
@@ -617,6 +629,10 @@ type Paths struct {
 	// Revocations is the revocation feed of client services (with the
 	// registry and Config.Service.Credentials).
 	Revocations string // "/revocations"
+	// LoginForm is the session login form, GET and POST, and LogoutForm
+	// its logout, POST (with Config.SessionLogin).
+	LoginForm  string // "/login"
+	LogoutForm string // "/logout"
 }
 
 // Handler wraps a built-in endpoint handler: it receives the built-in and

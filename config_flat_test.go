@@ -66,7 +66,7 @@ func TestConfigFlatFieldsStillWork(t *testing.T) {
 func TestConfigEveryFlatFieldHasASection(t *testing.T) {
 	t.Parallel()
 	current := map[string]bool{"SigningKey": true, "Keys": true, "Mode": true, "DB": true, "Users": true, "Tokens": true,
-		"Transport": true, "Routes": true, "Registry": true, "Accounts": true, "Limits": true, "Service": true, "Logger": true, "Clock": true}
+		"Transport": true, "Routes": true, "Registry": true, "Accounts": true, "Limits": true, "Service": true, "SessionLogin": true, "Logger": true, "Clock": true}
 	mapped := map[string]string{}
 	for _, f := range flatFields {
 		mapped[f.flat] = f.section

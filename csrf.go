@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,6 +10,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -69,8 +73,10 @@ func (c *CSRF) resolve(def CSRF) error {
 func (a *Auth) csrfOn() bool { return a.cookieMode() && !a.cfg.Transport.CSRF.Disabled }
 
 // csrfSecret derives the CSRF key from the first signing key, or returns
-// the configured one.
-func csrfSecret(c CSRF, mode Mode, first Key) ([]byte, error) {
+// the configured one. cookies says whether browsers' cookies are used (the
+// cookie modes, session login): then, with no key that signs, the secret
+// must be configured.
+func csrfSecret(c CSRF, cookies bool, first Key) ([]byte, error) {
 	if len(c.Secret) > 0 {
 		return c.Secret, nil
 	}
@@ -78,8 +84,8 @@ func csrfSecret(c CSRF, mode Mode, first Key) ([]byte, error) {
 	if material == nil && first.Private == nil {
 		// No key signs: the keys are public, and nothing secret can be
 		// derived from them.
-		if mode != JSON && !c.Disabled {
-			return nil, errors.New("ginjwt: Config.Transport.CSRF.Secret is required in the cookie modes when no key signs (32+ random bytes, the same on every instance)")
+		if cookies {
+			return nil, errors.New("ginjwt: Config.Transport.CSRF.Secret is required in the cookie modes and with session login when no key signs (32+ random bytes, the same on every instance): it keys the CSRF tokens and the session cookies")
 		}
 		material = make([]byte, 32)
 		_, _ = rand.Read(material)
@@ -137,11 +143,16 @@ func (a *Auth) checkSessionCSRF(r *http.Request, sid string, e *cacheEntry) erro
 	var header string
 	if v := r.Header[a.csrfHeader]; len(v) > 0 {
 		header = v[0]
+	} else if isForm(r) {
+		var err error
+		if header, err = a.csrfFormField(r); err != nil {
+			return err
+		}
 	}
 	cookie := cookieValue(r, a.cfg.Transport.Cookies.CSRFName)
 	want := a.sessionCSRF(sid, e)
 	if header == "" {
-		return withDetail(ErrCSRFFailed, "the "+a.cfg.Transport.CSRF.HeaderName+" header is missing")
+		return withDetail(ErrCSRFFailed, "the "+a.cfg.Transport.CSRF.HeaderName+" header (or the form field "+CSRFField+") is missing")
 	}
 	sameAsCookie := subtle.ConstantTimeCompare(bytesOf(header), bytesOf(cookie))
 	bound := subtle.ConstantTimeCompare(bytesOf(header), bytesOf(want))
@@ -267,4 +278,54 @@ func normalizeOrigin(origin string) (string, bool) {
 		host = "[" + host + "]"
 	}
 	return scheme + "://" + host, true
+}
+
+// isForm reports whether r's body is an HTML form's.
+func isForm(r *http.Request) bool {
+	ct := headerValue(r, "Content-Type")
+	return strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")
+}
+
+// csrfFormField reads the CSRF token from the form field CSRFField of r's
+// body, at most Config.Limits.MaxBodyBytes of it, and puts the body back for
+// the handler: c.PostForm and ginjwt's own handlers read it as sent.
+func (a *Auth) csrfFormField(r *http.Request) (string, error) {
+	limit := a.cfg.Limits.MaxBodyBytes
+	if r.ContentLength > limit {
+		return "", ErrBodyTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return "", withDetail(ErrBadRequest, "the form cannot be read")
+	}
+	if int64(len(body)) > limit {
+		return "", ErrBodyTooLarge
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	mediaType, params, err := mime.ParseMediaType(headerValue(r, "Content-Type"))
+	if err != nil {
+		return "", withDetail(ErrBadRequest, "the Content-Type header is malformed")
+	}
+	var values []string
+	if mediaType == "multipart/form-data" {
+		form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(limit)
+		if err != nil {
+			return "", withDetail(ErrBadRequest, "the form is malformed")
+		}
+		defer func() { _ = form.RemoveAll() }()
+		values = form.Value[CSRFField]
+	} else {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return "", withDetail(ErrBadRequest, "the form is malformed")
+		}
+		values = form[CSRFField]
+	}
+	if len(values) > 1 {
+		return "", withDetail(ErrCSRFFailed, "the form carries "+CSRFField+" twice")
+	}
+	if len(values) == 0 {
+		return "", nil
+	}
+	return values[0], nil
 }

@@ -66,6 +66,8 @@ type Auth struct {
 	refreshPath string
 	// service checks client services' credentials; nil without any.
 	service *serviceAuth
+	// loginFormPath is the session login form's full path.
+	loginFormPath string
 	// routes are the endpoints RegisterRoutes registered, for the JSON
 	// 404 and 405 answers under the prefix (see Auth.Unmatched).
 	routes unmatchedRoutes
@@ -86,10 +88,11 @@ func New(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a.keys.Store(ks)
-	if a.csrfKey, err = csrfSecret(rc.Transport.CSRF, rc.Mode, rc.Keys[0]); err != nil {
+	if a.csrfKey, err = csrfSecret(rc.Transport.CSRF, (rc.Mode != JSON && !rc.Transport.CSRF.Disabled) || rc.SessionLogin.on(), rc.Keys[0]); err != nil {
 		return nil, err
 	}
 	a.csrfMACs = newCSRFMACs(a.csrfKey)
+	a.startSessions(a.csrfKey)
 	a.csrfHeader = http.CanonicalHeaderKey(a.cfg.Transport.CSRF.HeaderName)
 	a.setBase("")
 	a.service = newServiceAuth(rc.Service.Credentials)

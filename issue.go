@@ -235,6 +235,17 @@ func (a *Auth) userClaims(ctx context.Context, from *Claims, u *users.User, c *C
 // An inactive user is refused with ErrInvalidCredentials, and a user without
 // an ID (never saved) with an error.
 func (a *Auth) Login(c *gin.Context, u *users.User) (*Issued, error) {
+	pair, err := a.login(c, u)
+	if err != nil {
+		return nil, err
+	}
+	a.deliver(c, pair)
+	return pair, nil
+}
+
+// login is Login without handing the tokens to the client: it issues and
+// registers them and emits the events.
+func (a *Auth) login(c *gin.Context, u *users.User) (*Issued, error) {
 	ctx := c.Request.Context()
 	if u == nil || !u.IsActive {
 		return nil, ErrInvalidCredentials
@@ -258,7 +269,6 @@ func (a *Auth) Login(c *gin.Context, u *users.User) (*Issued, error) {
 			}
 		}
 	}
-	a.deliver(c, pair)
 	e.Kind, e.Pairs = LoggedIn, nil
 	a.events.emit(ctx, e)
 	return pair, nil
@@ -295,11 +305,17 @@ var errLogoutNoToken = withDetail(ErrBadRequest, "no token was presented: send t
 // cookie modes a token from a cookie must pass the CSRF check first. An
 // unusable token is no error: there is nothing to revoke.
 func (a *Auth) logoutRequest(c *gin.Context) error {
-	ctx := c.Request.Context()
 	claims, err := a.logoutClaims(c)
 	if err != nil || claims == nil {
 		return err
 	}
+	return a.endSession(c, claims)
+}
+
+// endSession revokes the session of claims (with the registry; one already
+// revoked stays as it is) and emits SessionRevoked and LoggedOut.
+func (a *Auth) endSession(c *gin.Context, claims *Claims) error {
+	ctx := c.Request.Context()
 	e := Event{UserID: claims.UserID, Username: claims.Username, SessionID: claims.SessionID, Token: claims,
 		Request: a.proxies.facts(c), Reason: registry.ReasonLogout}
 	if a.registry != nil && !a.registry.SessionRevoked(claims.SessionID) {

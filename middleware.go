@@ -3,7 +3,9 @@ package ginjwt
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -80,6 +82,9 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 			return nil, err
 		}
 		if token == "" {
+			if a.cfg.SessionLogin.on() {
+				return a.authenticateSession(c, now)
+			}
 			return nil, ErrTokenMissing
 		}
 		if a.cache != nil {
@@ -97,24 +102,37 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 			e = a.cache.put(token, claims, key, now)
 		}
 	}
-	if a.cfg.Service.Revocations != nil {
-		if err := a.checkRevocations(r.Context(), token, claims); err != nil {
-			return nil, err
-		}
-	} else if _, revoked, err := a.revoked(r.Context(), claims); err != nil {
+	if err := a.checkRevoked(r, token, claims); err != nil {
 		return nil, err
-	} else if revoked {
-		return nil, ErrTokenRevoked
 	}
 	if fromCookie && a.csrfOn() && unsafeMethod(r.Method) {
 		if err := a.checkSessionCSRF(r, claims.SessionID, e); err != nil {
 			return nil, err
 		}
 	}
+	a.touch(claims, now)
+	return claims, nil
+}
+
+// checkRevoked refuses a token the registry (or, in a client service, the
+// central auth service's revocations) revoked.
+func (a *Auth) checkRevoked(r *http.Request, token string, claims *Claims) error {
+	if a.cfg.Service.Revocations != nil {
+		return a.checkRevocations(r.Context(), token, claims)
+	}
+	if _, revoked, err := a.revoked(r.Context(), claims); err != nil {
+		return err
+	} else if revoked {
+		return ErrTokenRevoked
+	}
+	return nil
+}
+
+// touch notes the session of claims as used at now, for its last-used time.
+func (a *Auth) touch(claims *Claims, now time.Time) {
 	if a.registry != nil {
 		a.registry.TouchToken(claims.SessionID, claims.IssuedAt, now)
 	}
-	return claims, nil
 }
 
 // authTypes are the token types that authenticate requests.

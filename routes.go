@@ -82,6 +82,11 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 		route(http.MethodGet, p.Users+"/me", h.Me, a.me)
 		route(http.MethodGet, p.Users+"/:id", h.User, a.user)
 	}
+	if a.cfg.SessionLogin.on() {
+		route(http.MethodGet, p.LoginForm, nil, a.loginForm)
+		route(http.MethodPost, p.LoginForm, nil, a.loginFormSubmit)
+		route(http.MethodPost, p.LogoutForm, nil, a.logoutForm)
+	}
 }
 
 // setBase records the path of the router the routes hang from, and from it
@@ -118,11 +123,11 @@ func (a *Auth) setBase(base string) {
 		dir = "/"
 	}
 	a.refreshPath = dir
+	a.loginFormPath = strings.TrimSuffix(base, "/") + strings.TrimSuffix(a.cfg.Routes.Prefix, "/") + p.LoginForm
 }
 
 // obtain is POST /token: credentials in, a session's tokens out.
 func (a *Auth) obtain(c *gin.Context) {
-	ctx := c.Request.Context()
 	if a.csrfOn() {
 		// Login CSRF: another site must not log the browser in as someone else.
 		if err := a.checkOrigin(c.Request, false); err != nil {
@@ -145,6 +150,26 @@ func (a *Auth) obtain(c *gin.Context) {
 		AbortWithError(c, err)
 		return
 	}
+	u, err := a.checkPassword(c, login, password)
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	pair, err := a.Login(c, u)
+	if err != nil {
+		AbortWithError(c, err)
+		return
+	}
+	a.writePair(c, pair)
+}
+
+// checkPassword returns the active user whose login and password these
+// are, throttled: ErrInvalidCredentials (a failure the throttle counts),
+// ErrTooManyRequests (with Retry-After set on c), or, when the check could
+// not be made, ErrUnavailable (no failure counted). The login form and
+// the login endpoint share it.
+func (a *Auth) checkPassword(c *gin.Context, login, password string) (*users.User, error) {
+	ctx := c.Request.Context()
 	facts := a.proxies.facts(c)
 	// turn bounds the wait before the password check starts (the attempts
 	// ahead, the account's lookup, a hashing slot), not the check itself.
@@ -154,9 +179,9 @@ func (a *Auth) obtain(c *gin.Context) {
 	// as a failure, a right one clears the account's failures, and any
 	// other end (a database outage, no hashing slot in time, the client
 	// gone) counts nothing.
-	attempt, ok := a.admitLogin(turn, c, login, facts)
-	if !ok {
-		return
+	attempt, err := a.admitLogin(turn, c, login, facts)
+	if err != nil {
+		return nil, err
 	}
 	defer attempt.Abandon()
 	u, err := a.users.Authenticate(turn, login, password)
@@ -164,20 +189,12 @@ func (a *Auth) obtain(c *gin.Context) {
 		if errors.Is(err, users.ErrInvalidCredentials) {
 			attempt.Fail()
 			a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "invalid credentials", Err: ErrInvalidCredentials})
-			AbortWithError(c, ErrInvalidCredentials)
-			return
+			return nil, ErrInvalidCredentials
 		}
-		attempt.Abandon()
-		AbortWithError(c, noOutcome(turn, err))
-		return
+		return nil, noOutcome(turn, err)
 	}
 	attempt.Succeed()
-	pair, err := a.Login(c, u)
-	if err != nil {
-		AbortWithError(c, err)
-		return
-	}
-	a.writePair(c, pair)
+	return u, nil
 }
 
 // presentedRefresh reads and verifies the refresh token of a refresh,

@@ -161,11 +161,11 @@ func refusal(err error) error {
 // admitLogin runs the throttle for a login of login by the client of facts:
 // it resolves the account when the user store can, and waits for the turn
 // of the attempt until turn ends (then 429, or 503 when the request itself
-// ended). It returns the attempt (nil when throttling is off), or answers
-// the request and returns false.
-func (a *Auth) admitLogin(turn context.Context, c *gin.Context, login string, facts RequestFacts) (*limiter.Attempt, bool) {
+// ended). It returns the attempt (nil when throttling is off), or why the
+// login may not be tried now (a 429 with Retry-After set on c).
+func (a *Auth) admitLogin(turn context.Context, c *gin.Context, login string, facts RequestFacts) (*limiter.Attempt, error) {
 	if a.throttle == nil {
-		return nil, true
+		return nil, nil
 	}
 	ctx := c.Request.Context()
 	err := refusal(a.throttle.Check(turn, login, facts.ClientIP))
@@ -193,15 +193,14 @@ func (a *Auth) admitLogin(turn context.Context, c *gin.Context, login string, fa
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if err == nil {
-		return at, true
+		return at, nil
 	}
 	var th *throttled
 	if errors.As(err, &th) {
 		c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(th.retryAfter.Seconds())))))
 		a.events.emit(ctx, Event{Kind: LoginFailed, Time: a.now(), Login: login, Request: facts, Reason: "throttled", Err: ErrTooManyRequests})
 	}
-	AbortWithError(c, err)
-	return nil, false
+	return nil, err
 }
 
 // noOutcome is the error of a login that ended without checking the

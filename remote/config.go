@@ -119,6 +119,14 @@ type Config struct {
 	// (the same on every instance of this service).
 	Mode      ginjwt.Mode
 	Transport ginjwt.Transport
+	// SessionLogin turns on login by a cookie session, as in
+	// [ginjwt.Config]: its login form checks the credentials at the auth
+	// service (as the proxied login endpoint does), keeps the session's
+	// refresh token in the session store and writes the user's local copy,
+	// so this service's server-rendered pages (an admin area) have the auth
+	// service's users. Transport.CSRF.Secret is required with it. Its
+	// Obtain is set by this package.
+	SessionLogin ginjwt.SessionLogin
 	// Leeway, Issuer and Audience check tokens as ginjwt's Tokens section
 	// does: set Issuer and Audience to the auth service's.
 	Leeway   time.Duration

@@ -128,6 +128,8 @@ func (cl *Client) authConfig(keys []ginjwt.Key) ginjwt.Config {
 		Logger:  cfg.Logger,
 		Clock:   cfg.Clock,
 	}
+	ac.SessionLogin = cfg.SessionLogin
+	ac.SessionLogin.Obtain = cl.obtainSession
 	ac.Limits.Throttle.Disabled = true // the auth service throttles logins, by the client's forwarded address
 	if len(cfg.SharedSecret) == 0 {
 		ac.Service.KeyMissing = cl.keys.missing

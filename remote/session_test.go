@@ -1,0 +1,95 @@
+package remote_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/remote"
+)
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// formBrowser is a browser that stops at redirects, to see where they go.
+func formBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, http: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// loginByForm fetches the client service's login form and posts it back.
+func loginByForm(t *testing.T, b *browser, base, name, password string) result {
+	t.Helper()
+	page := b.do(http.MethodGet, base+"/auth/login", nil, nil)
+	m := csrfField.FindSubmatch(page.body)
+	if page.status != http.StatusOK || m == nil {
+		t.Fatalf("login form: %d %s", page.status, page.body)
+	}
+	form := url.Values{"username": {name}, "password": {password}, "next": {"/api/test"}, ginjwt.CSRFField: {string(m[1])}}
+	return b.do(http.MethodPost, base+"/auth/login", form.Encode(), http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"}, "Origin": {base}})
+}
+
+// TestClientServiceFormLogin: a client service's login form authenticates
+// against the central auth service, writes the local copy (with its extra
+// data), and the session it starts is refused once the auth service
+// revokes it; with the auth service down the form answers 503.
+func TestClientServiceFormLogin(t *testing.T) {
+	as := newAuthService(t, false, nil)
+	alice := as.user("alice", "admin")
+	cs := newClientService(t, as, func(c *remote.Config) {
+		c.SessionLogin.Enabled = true
+		c.Transport.Cookies.Insecure = true
+		c.Transport.CSRF.Secret = []byte("client-service-csrf-secret-32-bytes!!")
+	})
+	b := formBrowser(t)
+
+	wrong := loginByForm(t, b, cs.srv.URL, "alice", "nope")
+	if wrong.status != http.StatusUnauthorized || !strings.Contains(string(wrong.body), "no active account matches") {
+		t.Fatalf("a wrong password: %d %s", wrong.status, wrong.body)
+	}
+
+	ok := loginByForm(t, b, cs.srv.URL, "alice", "pw-alice")
+	if ok.status != http.StatusSeeOther || ok.header.Get("Location") != "/api/test" {
+		t.Fatalf("login: %d %v %s", ok.status, ok.header, ok.body)
+	}
+	b.do(http.MethodGet, cs.srv.URL+"/api/test", nil, nil).want(t, http.StatusOK, "")
+	// The local copy and its access group came from the auth service.
+	b.do(http.MethodGet, cs.srv.URL+"/api/admin", nil, nil).want(t, http.StatusOK, "")
+
+	// Revoked centrally: refused here once the feed has it.
+	if err := as.auth.LogoutEverywhere(context.Background(), alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.client.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.do(http.MethodGet, cs.srv.URL+"/api/test", nil, nil).want(t, http.StatusUnauthorized, "token_revoked")
+
+	as.setFault(func(c *gin.Context) { c.AbortWithStatus(http.StatusServiceUnavailable) })
+	down := loginByForm(t, formBrowser(t), cs.srv.URL, "alice", "pw-alice")
+	if down.status != http.StatusServiceUnavailable || down.header.Get("Retry-After") == "" {
+		t.Fatalf("auth service down: %d %v", down.status, down.header)
+	}
+	as.setFault(nil)
+	loginByForm(t, formBrowser(t), cs.srv.URL, "alice", "pw-alice").want(t, http.StatusSeeOther, "")
+}
+
+// TestClientServiceSessionLoginNeedsASecret: a client service verifies
+// with public keys only, so nothing to key its session cookies can be
+// derived: Mount says what to set.
+func TestClientServiceSessionLoginNeedsASecret(t *testing.T) {
+	as := newAuthService(t, false, nil)
+	_, err := tryClientService(t, as, func(c *remote.Config) { c.SessionLogin.Enabled = true })
+	if err == nil || !strings.Contains(err.Error(), "CSRF.Secret") {
+		t.Fatalf("err = %v, want one naming Transport.CSRF.Secret", err)
+	}
+}
