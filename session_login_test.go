@@ -419,3 +419,21 @@ func TestSessionLoginDatabaseOutage(t *testing.T) {
 	}
 	wantStatus(t, w, http.StatusOK)
 }
+
+// TestSessionLoginSlidingTokens: with sliding tokens the session holds the
+// one sliding token, and lives for its refresh lifetime, not its short one.
+func TestSessionLoginSlidingTokens(t *testing.T) {
+	h := sessionHarness(t, nil, func(c *Config) {
+		c.Tokens.Sliding = true
+		c.Tokens.SlidingTTL = 5 * time.Minute
+		c.Tokens.SlidingRefreshTTL = time.Hour
+	})
+	h.user("alice")
+	b := newBrowser(t, h)
+	wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+	h.clock.Advance(30 * time.Minute)
+	wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
+	wantStatus(t, b.do(req{path: "/api/form", form: url.Values{CSRFField: {b.formCSRF()}}}), http.StatusOK)
+	h.clock.Advance(31 * time.Minute)
+	wantError(t, b.do(req{path: "/api/hello"}), http.StatusUnauthorized, "token_expired")
+}
