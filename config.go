@@ -265,7 +265,9 @@ type Accounts struct {
 // Limits bounds what a client can make ginjwt spend.
 type Limits struct {
 	// MaxBodyBytes limits request bodies on the auth endpoints; a longer body
-	// is answered 413 body_too_large. Default 64 KiB.
+	// is answered 413 body_too_large. It also bounds how much of a form the
+	// middleware reads for its CSRF field (a longer form must send the CSRF
+	// header). Default 64 KiB.
 	MaxBodyBytes int64
 	// Throttle limits failed logins.
 	Throttle Throttle

@@ -295,13 +295,17 @@ func (a *Auth) csrfFormField(r *http.Request) (string, error) {
 		return "", ErrBodyTooLarge
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	// Whatever happens, the handler reads the body as it was sent.
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
 	if err != nil {
 		return "", withDetail(ErrBadRequest, "the form cannot be read")
 	}
 	if int64(len(body)) > limit {
-		return "", ErrBodyTooLarge
+		return "", withDetail(ErrBodyTooLarge, "a form over the body limit must send its CSRF token in the "+a.cfg.Transport.CSRF.HeaderName+" header")
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	mediaType, params, err := mime.ParseMediaType(headerValue(r, "Content-Type"))
 	if err != nil {
 		return "", withDetail(ErrBadRequest, "the Content-Type header is malformed")

@@ -152,6 +152,19 @@ func withDetail(sentinel error, detail string) error {
 	return &detailed{sentinel: sentinel, detail: detail}
 }
 
+// ErrorOfCode returns the error whose stable code is code (the "error" of
+// an answer: "invalid_credentials" gives ErrInvalidCredentials), or nil for
+// a code ginjwt does not know. Services relaying another ginjwt's answers
+// use it.
+func ErrorOfCode(code string) error {
+	for _, row := range errorCodes {
+		if row.code == code {
+			return row.err
+		}
+	}
+	return nil
+}
+
 // StatusOf returns the HTTP status and the stable code that err is answered
 // with: for example 401 and "token_expired" for an error wrapping
 // [ErrTokenExpired]. Errors ginjwt does not know are 500 "internal_error".

@@ -309,16 +309,21 @@ func (a *Auth) logoutRequest(c *gin.Context) error {
 	if err != nil || claims == nil {
 		return err
 	}
-	return a.endSession(c, claims)
+	return a.endSession(c, claims, "")
 }
 
-// endSession revokes the session of claims (with the registry; one already
-// revoked stays as it is) and emits SessionRevoked and LoggedOut.
-func (a *Auth) endSession(c *gin.Context, claims *Claims) error {
+// endSession revokes the session of claims — with the registry (one already
+// revoked stays as it is), or at Config.SessionLogin.Issuer when refresh,
+// its refresh token, is given — and emits SessionRevoked and LoggedOut.
+func (a *Auth) endSession(c *gin.Context, claims *Claims, refresh string) error {
 	ctx := c.Request.Context()
 	e := Event{UserID: claims.UserID, Username: claims.Username, SessionID: claims.SessionID, Token: claims,
 		Request: a.proxies.facts(c), Reason: registry.ReasonLogout}
-	if a.registry != nil && !a.registry.SessionRevoked(claims.SessionID) {
+	if is := a.cfg.SessionLogin.Issuer; is != nil && refresh != "" {
+		if err := is.Logout(c, refresh); err != nil {
+			return err
+		}
+	} else if a.registry != nil && !a.registry.SessionRevoked(claims.SessionID) {
 		if err := a.revokeSession(ctx, e); err != nil {
 			return err
 		}

@@ -127,6 +127,9 @@ func (a *Auth) loginFormSubmit(c *gin.Context) {
 		return
 	}
 	if err := a.formLogin(c, p.Username, f["password"]); err != nil {
+		if classify(err).err == nil {
+			a.log.ErrorContext(c.Request.Context(), "ginjwt: login form", "error", err)
+		}
 		p.Error = classify(err).message
 		a.renderLogin(c, statusOf(err), p)
 		return
@@ -141,12 +144,18 @@ func (a *Auth) loginFormSubmit(c *gin.Context) {
 // formLogin checks the credentials and starts the session: here, or at the
 // central auth service when Config.SessionLogin.Obtain says where.
 func (a *Auth) formLogin(c *gin.Context, login, password string) error {
-	if obtain := a.cfg.SessionLogin.Obtain; obtain != nil {
-		token, err := obtain(c, login, password)
+	if is := a.cfg.SessionLogin.Issuer; is != nil {
+		access, refresh, err := is.Obtain(c, login, password)
 		if err != nil {
 			return err
 		}
-		return a.StartSession(c, token)
+		if err := a.StartSession(c, access, refresh); err != nil {
+			if lerr := is.Logout(c, refresh); lerr != nil {
+				a.log.ErrorContext(c.Request.Context(), "ginjwt: ending a session that could not be stored", "error", lerr)
+			}
+			return err
+		}
+		return nil
 	}
 	if a.users == nil {
 		return withDetail(ErrUnavailable, "no user store is configured")

@@ -270,40 +270,48 @@ func (a *Auth) update(c *gin.Context) {
 }
 
 func (a *Auth) renewHandler(c *gin.Context, kind EventKind, newRefresh bool) {
-	ctx := c.Request.Context()
 	rc, err := a.presentedRefresh(c)
 	if err != nil {
 		AbortWithError(c, err)
 		return
 	}
-	// A rotated-out token is revoked by jti; whether presenting it again is
-	// a replay within the grace window or theft, the registry decides.
-	if why, revoked, err := a.revoked(ctx, rc); err != nil {
-		AbortWithError(c, err)
-		return
-	} else if revoked && why != registry.KindToken {
-		AbortWithError(c, ErrTokenRevoked)
-		return
-	}
-	u, err := a.reloadUser(c, rc)
+	pair, err := a.renewSession(c, rc, kind, newRefresh)
 	if err != nil {
-		AbortWithError(c, err)
-		return
-	}
-	facts := a.proxies.facts(c)
-	pair, err := a.renewRecorded(ctx, rc, u, newRefresh, facts)
-	if err != nil {
-		AbortWithError(c, err)
-		return
-	}
-	e := Event{Time: pair.AccessClaims.issuedAt(), UserID: rc.UserID, Username: pair.AccessClaims.Username,
-		SessionID: rc.SessionID, Token: rc, Pairs: pair.pairs(rc), Request: facts}
-	if err := a.tokensIssued(ctx, kind, e); err != nil {
 		AbortWithError(c, err)
 		return
 	}
 	a.deliver(c, pair)
 	a.writePair(c, pair)
+}
+
+// renewSession renews the session of the verified refresh (or sliding)
+// token rc for the request c: the refresh endpoint's work, which a cookie
+// session's renewal shares. The user is reloaded, so the new tokens carry
+// the account as it is now.
+func (a *Auth) renewSession(c *gin.Context, rc *Claims, kind EventKind, newRefresh bool) (*Issued, error) {
+	ctx := c.Request.Context()
+	// A rotated-out token is revoked by jti; whether presenting it again is
+	// a replay within the grace window or theft, the registry decides.
+	if why, revoked, err := a.revoked(ctx, rc); err != nil {
+		return nil, err
+	} else if revoked && why != registry.KindToken {
+		return nil, ErrTokenRevoked
+	}
+	u, err := a.reloadUser(c, rc)
+	if err != nil {
+		return nil, err
+	}
+	facts := a.proxies.facts(c)
+	pair, err := a.renewRecorded(ctx, rc, u, newRefresh, facts)
+	if err != nil {
+		return nil, err
+	}
+	e := Event{Time: pair.AccessClaims.issuedAt(), UserID: rc.UserID, Username: pair.AccessClaims.Username,
+		SessionID: rc.SessionID, Token: rc, Pairs: pair.pairs(rc), Request: facts}
+	if err := a.tokensIssued(ctx, kind, e); err != nil {
+		return nil, err
+	}
+	return pair, nil
 }
 
 // renewRecorded renews rc. With the registry it goes through the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -13,7 +14,9 @@ import (
 	"github.com/gin-contrib/sessions/cookie"
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/securecookie"
+	gsessions "github.com/gorilla/sessions"
 
+	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
 
@@ -26,15 +29,25 @@ import (
 //
 // A session is a registry session like any other. Logging in issues a
 // session's tokens as the login endpoint does (registered, with its
-// device); the session store keeps the refresh token, and each request is
-// authenticated by it: it is listed in GET /sessions, revoked by the same
-// calls, cut off by a password change, a deactivation or "log out
-// everywhere" on its next request, and it ends when the refresh token
-// expires (Config.Tokens.RefreshTTL).
+// device); the session store keeps them, and each request is authenticated
+// by the access token, with a token's checks: the session is listed in GET
+// /sessions, revoked by the same calls, cut off by a password change, a
+// deactivation or "log out everywhere" on its next request. When the access
+// token expires, the session is renewed as the refresh endpoint renews
+// (the user reloaded: a permission taken away shows within
+// Config.Tokens.AccessTTL); unused for the refresh lifetime, it has ended.
 //
-// Unsafe requests (POST, …) authenticated by the session must pass the CSRF
-// check of the cookie modes: their Origin, and the token [Auth.CSRFToken]
-// gives, sent back in the form field [CSRFField] or the CSRF header.
+// Unsafe requests (POST, …) authenticated by the session always pass the
+// CSRF check of the cookie modes, whatever Transport.CSRF.Disabled says:
+// their Origin, and the token [Auth.CSRFToken] gives, sent back in the
+// form field [CSRFField] (of a form within Limits.MaxBodyBytes) or the CSRF
+// header.
+//
+// The default cookie store holds both tokens in a cookie of at most 4 KB:
+// tokens with many claims (dozens of permissions) need a server-side
+// store. Its keys are derived from Transport.CSRF.Secret, or from the first
+// signing key when that is not set: set it so that rotating the key does
+// not end every session.
 type SessionLogin struct {
 	// Enabled turns session login on. Setting Store turns it on too.
 	Enabled bool
@@ -55,11 +68,24 @@ type SessionLogin struct {
 	// Page renders the login form instead of the built-in page. It is
 	// executed with a [LoginPage].
 	Page *template.Template
-	// Obtain checks the login form's credentials elsewhere and returns the
-	// refresh token of the session they open there, instead of the local
-	// user store: package remote sets it to log in at the central auth
-	// service. Its errors are answered as the login endpoint's.
-	Obtain func(c *gin.Context, login, password string) (refresh string, err error)
+	// Issuer issues, renews and ends the sessions elsewhere instead of
+	// here: package remote sets it to the central auth service. Default
+	// nil: this Auth issues them, checking the form against Config.Users.
+	Issuer SessionIssuer
+}
+
+// SessionIssuer is where a client service's cookie sessions come from and
+// end: the central auth service (package remote implements it). Its errors
+// are answered as the login endpoint's.
+type SessionIssuer interface {
+	// Obtain checks the credentials and returns the tokens of the session
+	// they open.
+	Obtain(c *gin.Context, login, password string) (access, refresh string, err error)
+	// Refresh renews the session of refresh: a new access token, and a new
+	// refresh token when it rotated ("" when not).
+	Refresh(c *gin.Context, refresh string) (access, newRefresh string, err error)
+	// Logout ends the session of refresh.
+	Logout(c *gin.Context, refresh string) error
 }
 
 // LoginPage is what the login form's template is given.
@@ -77,10 +103,14 @@ type LoginPage struct {
 // authenticated by cookies, as an alternative to the CSRF header.
 const CSRFField = "csrf_token"
 
-// sessionTokenKey is the session value that holds the session's token.
-const sessionTokenKey = "ginjwt.token"
+// The session values: the session's refresh (or sliding) token, which
+// renews it, and its current access token, which authenticates it.
+const (
+	sessionRefreshKey = "ginjwt.refresh"
+	sessionAccessKey  = "ginjwt.access"
+)
 
-// sessionOn reports whether session login is configured.
+// on reports whether session login is configured.
 func (s *SessionLogin) on() bool { return s.Enabled || s.Store != nil }
 
 // resolve fills the defaults of an enabled SessionLogin.
@@ -144,11 +174,16 @@ func (a *Auth) sessionTTL() time.Duration {
 // is off.
 var errNoSessionLogin = errors.New("ginjwt: session login is off (set Config.SessionLogin.Enabled)")
 
+// errSessionTooLarge is a session the store cannot hold.
+var errSessionTooLarge = errors.New("ginjwt: the session's tokens do not fit the session cookie (about 4 KB): give Config.SessionLogin.Store a server-side store, or make the tokens' claims smaller")
+
 // SessionLogin logs u in with a cookie session: it issues the session's
-// tokens as [Auth.Login] does (registered, with events) and keeps the
-// refresh token in the session store instead of handing it to the client.
-// The CSRF cookie is set for the session's forms. An inactive user is
-// refused with ErrInvalidCredentials.
+// tokens as [Auth.Login] does (registered, with events) and keeps them in
+// the session store instead of handing them to the client. A session the
+// browser had before is ended first (revoked, its stored record deleted),
+// so a session ID planted in the browser never becomes the user's. The
+// CSRF cookie is set for the session's forms. An inactive user is refused
+// with ErrInvalidCredentials.
 func (a *Auth) SessionLogin(c *gin.Context, u *users.User) error {
 	if !a.cfg.SessionLogin.on() {
 		return errNoSessionLogin
@@ -157,36 +192,141 @@ func (a *Auth) SessionLogin(c *gin.Context, u *users.User) error {
 	if err != nil {
 		return err
 	}
-	token := issued.Refresh
-	if token == "" {
-		token = issued.Access // sliding tokens: the one token is the session's
+	refresh := issued.Refresh
+	if refresh == "" {
+		refresh = issued.Access // sliding tokens: the one token renews itself
 	}
-	return a.StartSession(c, token)
+	err = a.StartSession(c, issued.Access, refresh)
+	if err != nil {
+		// Nobody holds the tokens: do not leave a live session behind.
+		if rerr := a.revokeIssued(c, issued.AccessClaims); rerr != nil {
+			a.log.ErrorContext(c.Request.Context(), "ginjwt: revoking a session that could not be stored", "error", rerr)
+		}
+	}
+	return err
 }
 
-// StartSession starts a cookie session holding token, the refresh (or
-// sliding) token of a session issued elsewhere: by the central auth service
-// of a client service (package remote), say. The token must verify; the
-// session ends when it expires or its session is revoked.
-func (a *Auth) StartSession(c *gin.Context, token string) error {
+// revokeIssued revokes the session of claims, when there is a registry.
+func (a *Auth) revokeIssued(c *gin.Context, claims *Claims) error {
+	if a.registry == nil {
+		return nil
+	}
+	return a.revokeSession(c.Request.Context(), Event{UserID: claims.UserID, Username: claims.Username,
+		SessionID: claims.SessionID, Request: a.proxies.facts(c), Reason: registry.ReasonLogout})
+}
+
+// StartSession starts a cookie session holding the tokens of a session
+// issued elsewhere — by the central auth service of a client service
+// (package remote), say: access authenticates its requests until it
+// expires, refresh (the refresh token, or the sliding token) renews it.
+// Both must verify and be unrevoked. A session the browser had before is
+// ended first.
+func (a *Auth) StartSession(c *gin.Context, access, refresh string) error {
 	if !a.cfg.SessionLogin.on() {
 		return errNoSessionLogin
 	}
-	claims, err := a.sessionClaims(token, a.now())
+	now := a.now()
+	ac, err := a.parseAt(access, now)
+	if err == nil {
+		err = requireType(ac, a.authTypes()...)
+	}
 	if err != nil {
 		return err
 	}
-	s := a.cfg.SessionLogin
-	sess, _ := s.Store.Get(c.Request, s.CookieName) // a bad old cookie: a new session
-	sess.Values = map[any]any{sessionTokenKey: token}
-	if err := sess.Save(c.Request, c.Writer); err != nil {
-		return fmt.Errorf("%w: saving the session: %w", ErrUnavailable, err)
+	rc, err := a.sessionClaims(refresh, now)
+	if err == nil && rc.SessionID != ac.SessionID {
+		err = withDetail(ErrTokenInvalid, "the access and refresh tokens are of different sessions")
 	}
-	a.setCookie(c, a.cfg.Transport.Cookies.CSRFName, a.csrfToken(claims.SessionID), "/", a.until(claims), false)
+	if err == nil {
+		err = a.checkRevoked(c.Request, refresh, rc)
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.endBrowserSession(c); err != nil {
+		return err
+	}
+	s := a.cfg.SessionLogin
+	sess, err := s.Store.New(c.Request, s.CookieName)
+	if err != nil && sess == nil {
+		return fmt.Errorf("%w: starting a session: %w", ErrUnavailable, err)
+	}
+	sess.Values = map[any]any{sessionRefreshKey: refresh, sessionAccessKey: access}
+	if err := a.saveSession(c, sess); err != nil {
+		return err
+	}
+	a.setCookie(c, a.cfg.Transport.Cookies.CSRFName, a.csrfToken(rc.SessionID), "/", a.until(rc), false)
 	return nil
 }
 
-// until is how long the session of claims has left.
+// saveSession writes sess to its store and its cookie to the answer.
+func (a *Auth) saveSession(c *gin.Context, sess *gsessions.Session) error {
+	err := sess.Save(c.Request, c.Writer)
+	// securecookie reports a value over its codec's length limit (4096
+	// bytes, a browser's cookie size) with an error of no type of its own.
+	if err != nil && strings.Contains(err.Error(), "value is too long") {
+		return fmt.Errorf("%w (%w)", errSessionTooLarge, err)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: saving the session: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// endBrowserSession ends the session the request's cookie names, if any:
+// it is revoked (here, or at the issuer), its record deleted from the
+// store, and the cookie left out of the request, so that a store which
+// reuses the record a cookie names (as server-side stores do on Save)
+// starts a new one.
+func (a *Auth) endBrowserSession(c *gin.Context) error {
+	s := a.cfg.SessionLogin
+	if firstCookie(c.Request, s.CookieName) == "" {
+		return nil
+	}
+	sess, err := s.Store.Get(c.Request, s.CookieName)
+	if err == nil && !sess.IsNew {
+		if refresh, _ := sess.Values[sessionRefreshKey].(string); refresh != "" {
+			// An expired session still names its session: revoke it all the same.
+			claims, err := a.sessionClaims(refresh, a.now())
+			if claims != nil && (err == nil || errors.Is(err, ErrTokenExpired)) {
+				if err := a.endSession(c, claims, refresh); err != nil {
+					return err
+				}
+			}
+		}
+		sess.Values = map[any]any{}
+		sess.Options.MaxAge = -1
+		if err := sess.Save(c.Request, c.Writer); err != nil {
+			return fmt.Errorf("%w: deleting the session: %w", ErrUnavailable, err)
+		}
+	}
+	dropCookie(c.Request, s.CookieName)
+	return nil
+}
+
+// dropCookie removes the cookies named name from r's Cookie headers.
+func dropCookie(r *http.Request, name string) {
+	lines := r.Header["Cookie"]
+	if len(lines) == 0 {
+		return
+	}
+	kept := make([]string, 0, len(lines))
+	for _, line := range lines {
+		var parts []string
+		for _, part := range strings.Split(line, ";") {
+			n, _, _ := strings.Cut(trimCookieSpace(part), "=")
+			if n != name {
+				parts = append(parts, part)
+			}
+		}
+		if len(parts) > 0 {
+			kept = append(kept, strings.TrimSpace(strings.Join(parts, ";")))
+		}
+	}
+	r.Header["Cookie"] = kept
+}
+
+// until is how long the session of the renewing token c has left.
 func (a *Auth) until(c *Claims) time.Duration {
 	end := c.ExpiresAt
 	if c.Type == SlidingToken {
@@ -195,41 +335,26 @@ func (a *Auth) until(c *Claims) time.Duration {
 	return end.Sub(a.now())
 }
 
-// SessionLogout ends the request's cookie session: with the registry its
-// session is revoked (every token of it, on every instance), and the
-// session and CSRF cookies are cleared. A request without a session
-// succeeds and changes nothing; a revocation the database cannot write is
-// an error wrapping ErrUnavailable, and the cookies stay.
+// SessionLogout ends the request's cookie session: its session is revoked
+// (with the registry here, or at Config.SessionLogin.Issuer), and the
+// session's record and cookie and the CSRF cookie are deleted. A request
+// without a session succeeds and changes nothing; a revocation that cannot
+// be written is an error wrapping ErrUnavailable (or ErrRemoteUnavailable),
+// and the session stays.
 func (a *Auth) SessionLogout(c *gin.Context) error {
 	if !a.cfg.SessionLogin.on() {
 		return errNoSessionLogin
 	}
-	s := a.cfg.SessionLogin
-	sess, err := s.Store.Get(c.Request, s.CookieName)
-	if err != nil {
-		sess, _ = s.Store.New(c.Request, s.CookieName)
-	}
-	if token, _ := sess.Values[sessionTokenKey].(string); token != "" {
-		// An expired session still names its session: revoke it all the same.
-		claims, err := a.sessionClaims(token, a.now())
-		if claims != nil && (err == nil || errors.Is(err, ErrTokenExpired)) {
-			if err := a.endSession(c, claims); err != nil {
-				return err
-			}
-		}
-	}
-	sess.Values = map[any]any{}
-	sess.Options.MaxAge = -1
-	if err := sess.Save(c.Request, c.Writer); err != nil {
-		return fmt.Errorf("%w: deleting the session: %w", ErrUnavailable, err)
+	if err := a.endBrowserSession(c); err != nil {
+		return err
 	}
 	a.setCookie(c, a.cfg.Transport.Cookies.CSRFName, "", "/", 0, false)
 	return nil
 }
 
-// sessionClaims verifies a session's token: a refresh token, or a sliding
-// token within its refresh lifetime. On ErrTokenExpired the claims are
-// returned too.
+// sessionClaims verifies a session's renewing token: a refresh token, or a
+// sliding token within its refresh lifetime. On ErrTokenExpired the claims
+// are returned too.
 func (a *Auth) sessionClaims(token string, now time.Time) (*Claims, error) {
 	claims, err := a.parseAt(token, now)
 	if claims != nil && claims.Type == SlidingToken && errors.Is(err, ErrTokenExpired) && now.Before(claims.RefreshExpiresAt) {
@@ -245,7 +370,11 @@ func (a *Auth) sessionClaims(token string, now time.Time) (*Claims, error) {
 }
 
 // authenticateSession authenticates a request that presents no token by
-// its cookie session: ErrTokenMissing when it has none.
+// its cookie session: ErrTokenMissing when it has none. The session's
+// access token authenticates it, with the checks of a token; once that has
+// expired the session is renewed as a refresh would renew it — the user
+// reloaded, so a permission taken away or a deactivation shows within
+// Tokens.AccessTTL — and the session saved with the new token.
 func (a *Auth) authenticateSession(c *gin.Context, now time.Time) (*Claims, error) {
 	r := c.Request
 	s := a.cfg.SessionLogin
@@ -260,8 +389,9 @@ func (a *Auth) authenticateSession(c *gin.Context, now time.Time) (*Claims, erro
 		}
 		return nil, fmt.Errorf("%w: reading the session: %w", ErrUnavailable, err)
 	}
-	token, _ := sess.Values[sessionTokenKey].(string)
-	if token == "" {
+	refresh, _ := sess.Values[sessionRefreshKey].(string)
+	access, _ := sess.Values[sessionAccessKey].(string)
+	if refresh == "" || access == "" {
 		// A server-side store that finds no session for the cookie (the
 		// gin-contrib GORM store, say) does not say whether its database
 		// failed: when the registry's cannot answer either, that is an
@@ -273,19 +403,65 @@ func (a *Auth) authenticateSession(c *gin.Context, now time.Time) (*Claims, erro
 		}
 		return nil, ErrTokenMissing
 	}
-	claims, err := a.sessionClaims(token, now)
+	claims, err := a.parseAt(access, now)
+	if err == nil {
+		err = requireType(claims, a.authTypes()...)
+	}
+	if errors.Is(err, ErrTokenExpired) {
+		claims, err = a.renewBrowserSession(c, sess, refresh)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkRevoked(r, token, claims); err != nil {
+	if err := a.checkRevoked(r, access, claims); err != nil {
 		return nil, err
 	}
-	if !a.cfg.Transport.CSRF.Disabled && unsafeMethod(r.Method) {
+	if unsafeMethod(r.Method) {
 		if err := a.checkSessionCSRF(r, claims.SessionID, nil); err != nil {
 			return nil, err
 		}
 	}
 	a.touch(claims, now)
+	return claims, nil
+}
+
+// renewBrowserSession renews the session whose access token expired, and
+// saves the new tokens in sess.
+func (a *Auth) renewBrowserSession(c *gin.Context, sess *gsessions.Session, refresh string) (*Claims, error) {
+	rc, err := a.sessionClaims(refresh, a.now())
+	if err != nil {
+		return nil, err
+	}
+	var access, newRefresh string
+	if is := a.cfg.SessionLogin.Issuer; is != nil {
+		if err := a.checkRevoked(c.Request, refresh, rc); err != nil {
+			return nil, err
+		}
+		access, newRefresh, err = is.Refresh(c, refresh)
+	} else {
+		var pair *Issued
+		pair, err = a.renewSession(c, rc, AccessRefreshed, a.cfg.rotate)
+		if pair != nil {
+			access, newRefresh = pair.Access, pair.Refresh
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	claims, err := a.parseAt(access, a.now())
+	if err != nil {
+		return nil, err
+	}
+	if a.cfg.Tokens.Sliding {
+		newRefresh = access
+	}
+	if newRefresh != "" {
+		refresh = newRefresh
+	}
+	sess.Values = map[any]any{sessionRefreshKey: refresh, sessionAccessKey: access}
+	if err := a.saveSession(c, sess); err != nil {
+		return nil, err
+	}
 	return claims, nil
 }
 

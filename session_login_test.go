@@ -3,6 +3,7 @@ package ginjwt
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -207,12 +208,50 @@ func TestSessionRefusedOnItsNextRequest(t *testing.T) {
 		})
 
 		t.Run("expiry", func(t *testing.T) {
+			// Used, the session is renewed as a refresh renews (rotation
+			// gives the refresh token a new lifetime); unused for the
+			// refresh lifetime, it has ended.
 			b := newBrowser(t, h)
 			wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
 			h.clock.Advance(23 * time.Hour)
 			wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
-			h.clock.Advance(2 * time.Hour)
+			h.clock.Advance(23 * time.Hour)
+			wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
+			h.clock.Advance(24*time.Hour + time.Second)
 			wantError(t, b.do(req{path: "/api/hello"}), http.StatusUnauthorized, "token_expired")
+		})
+		t.Run("a permission taken away", func(t *testing.T) {
+			b := newBrowser(t, h)
+			u, _ := h.store.FindByUsername(ctx, "alice")
+			if err := h.store.SetPerms(ctx, u.ID, "perm1"); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+			wantStatus(t, b.do(req{path: "/api/perm1"}), http.StatusOK)
+			if err := h.store.SetPerms(ctx, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			h.clock.Advance(5*time.Minute + time.Second) // Tokens.AccessTTL
+			wantError(t, b.do(req{path: "/api/perm1"}), http.StatusForbidden, "permission_denied")
+			wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
+		})
+		t.Run("a deactivation", func(t *testing.T) {
+			b := newBrowser(t, h)
+			h.user("bob")
+			wantStatus(t, formLogin(b, "bob", "pw-bob", ""), http.StatusSeeOther)
+			u, _ := h.store.FindByUsername(ctx, "bob")
+			if err := h.store.SetActive(ctx, u.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			wantError(t, b.do(req{path: "/api/hello"}), http.StatusUnauthorized, "token_revoked")
+		})
+		t.Run("a second login ends the first", func(t *testing.T) {
+			b := newBrowser(t, h)
+			wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+			first := b.clone()
+			wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+			wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
+			wantError(t, first.do(req{path: "/api/hello"}), http.StatusUnauthorized, "token_revoked")
 		})
 	})
 }
@@ -436,4 +475,90 @@ func TestSessionLoginSlidingTokens(t *testing.T) {
 	wantStatus(t, b.do(req{path: "/api/form", form: url.Values{CSRFField: {b.formCSRF()}}}), http.StatusOK)
 	h.clock.Advance(31 * time.Minute)
 	wantError(t, b.do(req{path: "/api/hello"}), http.StatusUnauthorized, "token_expired")
+}
+
+// TestSessionFixation: a session cookie planted in the victim's browser
+// (cookie tossing, a shared machine) never becomes the victim's session:
+// logging in starts a new session, with a new ID, in the GORM store too.
+func TestSessionFixation(t *testing.T) {
+	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
+		store := gormsessions.NewStore(db, false, []byte("0123456789abcdef0123456789abcdef"))
+		h := sessionHarness(t, db, func(c *Config) { c.SessionLogin.Store = store })
+		h.user("alice")
+		h.user("mallory")
+		mallory := newBrowser(t, h)
+		wantStatus(t, formLogin(mallory, "mallory", "pw-mallory", ""), http.StatusSeeOther)
+		victim := mallory.clone() // the planted cookies
+		wantStatus(t, formLogin(victim, "alice", "pw-alice", ""), http.StatusSeeOther)
+		if victim.cookie("ginjwt_session") == mallory.cookie("ginjwt_session") {
+			t.Fatal("the login kept the planted session cookie")
+		}
+		w := mallory.do(req{path: "/api/hello"})
+		if strings.Contains(w.Body.String(), "alice") {
+			t.Fatalf("the planted cookie is now alice's: %s", w.Body)
+		}
+		wantStatus(t, victim.do(req{path: "/api/hello"}), http.StatusOK)
+	})
+}
+
+// TestSessionFormBodyReachesTheHandler: reading the CSRF field from a
+// chunked form (no Content-Length) leaves the body whole for the handler,
+// over the limit too, in the cookie modes as with sessions.
+func TestSessionFormBodyReachesTheHandler(t *testing.T) {
+	h := sessionHarness(t, nil, nil)
+	h.engine.POST("/api/len", func(c *gin.Context) {
+		n, _ := io.Copy(io.Discard, c.Request.Body)
+		c.String(http.StatusOK, "%d", n)
+	})
+	h.user("alice")
+	b := newBrowser(t, h)
+	wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+	for _, size := range []int{1 << 10, 100 << 10} {
+		body := url.Values{CSRFField: {b.formCSRF()}, "data": {strings.Repeat("x", size)}}.Encode()
+		r := httptest.NewRequest(http.MethodPost, "/api/len", io.NopCloser(strings.NewReader(body)))
+		r.ContentLength = -1 // chunked
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Origin", serverOrigin)
+		for _, c := range b.jar {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		h.engine.ServeHTTP(w, r)
+		if w.Body.String() != fmt.Sprint(len(body)) {
+			t.Fatalf("%d-byte form: the handler read %s bytes", len(body), w.Body)
+		}
+	}
+}
+
+// TestSessionCSRFAlwaysOn: Transport.CSRF.Disabled (for APIs no browser
+// calls) does not turn off the check of session requests, which only
+// browsers make.
+func TestSessionCSRFAlwaysOn(t *testing.T) {
+	h := sessionHarness(t, nil, func(c *Config) { c.Transport.CSRF.Disabled = true })
+	h.user("alice")
+	b := newBrowser(t, h)
+	wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+	w := b.do(req{path: "/api/form", form: url.Values{"note": {"forged"}}, header: http.Header{"Origin": {"https://evil.example"}}})
+	wantError(t, w, http.StatusForbidden, "csrf_failed")
+}
+
+// TestSessionTooLargeForTheCookie: a user whose tokens do not fit the
+// cookie store gets an error that says so, and no session is left behind.
+func TestSessionTooLargeForTheCookie(t *testing.T) {
+	h := sessionHarness(t, nil, nil)
+	perms := make([]string, 80)
+	for i := range perms {
+		perms[i] = fmt.Sprintf("reports.department_%02d.view", i)
+	}
+	h.user("alice", perms...)
+	w := formLogin(newBrowser(t, h), "alice", "pw-alice", "")
+	wantStatus(t, w, http.StatusInternalServerError)
+	if !strings.Contains(h.logs.String(), "SessionLogin.Store") {
+		t.Fatalf("the log does not say what to do: %s", h.logs)
+	}
+	u, _ := h.store.FindByUsername(context.Background(), "alice")
+	live, err := h.auth.Registry().Sessions(context.Background(), u.ID)
+	if err != nil || len(live) != 0 {
+		t.Fatalf("live sessions after the failed login: %v, %v", live, err)
+	}
 }

@@ -67,58 +67,6 @@ func (cl *Client) obtain(c *gin.Context) {
 	cl.answerPair(c, a, true)
 }
 
-// obtainSession is the login form's check (ginjwt.SessionLogin.Obtain):
-// the credentials go to the auth service's login endpoint, and the
-// session's refresh token comes back, once the user's local copy is
-// written. The auth service's refusals come back as ginjwt's errors.
-func (cl *Client) obtainSession(c *gin.Context, login, password string) (string, error) {
-	body, err := json.Marshal(map[string]string{"username": login, "password": password})
-	if err != nil {
-		return "", err
-	}
-	cfg := &cl.cfg
-	a, err := cl.call(c.Request.Context(), http.MethodPost, cfg.authURL(cfg.AuthPaths.Obtain), body, cl.forwarded(c, "application/json"))
-	if err != nil {
-		return "", err
-	}
-	if a.status != http.StatusOK {
-		return "", refusal(c, a)
-	}
-	var p tokenPair
-	if err := a.decode(&p); err != nil || p.Refresh == "" {
-		return "", badAnswer(err)
-	}
-	claims, err := cl.auth.ParseToken(p.Refresh, ginjwt.RefreshToken)
-	if err != nil {
-		return "", badAnswer(err)
-	}
-	if err := cl.users.sync(c.Request.Context(), claims.UserID); err != nil {
-		return "", err
-	}
-	return p.Refresh, nil
-}
-
-// refusal is the ginjwt error of the auth service's 4xx answer a to a
-// login, its Retry-After passed on; anything else is a bad answer.
-func refusal(c *gin.Context, a *answer) error {
-	var e errorBody
-	if a.status >= 500 || json.Unmarshal(a.body, &e) != nil {
-		return fmt.Errorf("%w: status %d", ginjwt.ErrRemoteBadAnswer, a.status)
-	}
-	if v := a.header.Get("Retry-After"); v != "" {
-		c.Header("Retry-After", v)
-	}
-	switch e.Error {
-	case "invalid_credentials":
-		return ginjwt.ErrInvalidCredentials
-	case "too_many_requests":
-		return ginjwt.ErrTooManyRequests
-	case "bad_request":
-		return ginjwt.ErrBadRequest
-	}
-	return fmt.Errorf("%w: status %d %q", ginjwt.ErrRemoteBadAnswer, a.status, e.Error)
-}
-
 // answerPair answers with the pair of a, after syncing its user when
 // sync is set.
 func (cl *Client) answerPair(c *gin.Context, a *answer, sync bool) {

@@ -129,7 +129,7 @@ func (cl *Client) authConfig(keys []ginjwt.Key) ginjwt.Config {
 		Clock:   cfg.Clock,
 	}
 	ac.SessionLogin = cfg.SessionLogin
-	ac.SessionLogin.Obtain = cl.obtainSession
+	ac.SessionLogin.Issuer = sessionIssuer{cl}
 	ac.Limits.Throttle.Disabled = true // the auth service throttles logins, by the client's forwarded address
 	if len(cfg.SharedSecret) == 0 {
 		ac.Service.KeyMissing = cl.keys.missing

@@ -65,7 +65,31 @@ func TestClientServiceFormLogin(t *testing.T) {
 	// The local copy and its access group came from the auth service.
 	b.do(http.MethodGet, cs.srv.URL+"/api/admin", nil, nil).want(t, http.StatusOK, "")
 
+	// The logout form ends the session at the auth service too: a copy of
+	// the cookies taken before it is refused.
+	thief := formBrowser(t)
+	u, _ := url.Parse(cs.srv.URL)
+	thief.http.Jar.SetCookies(u, b.http.Jar.Cookies(u))
+	thief.do(http.MethodGet, cs.srv.URL+"/api/test", nil, nil).want(t, http.StatusOK, "")
+	var csrf string
+	for _, c := range b.http.Jar.Cookies(u) {
+		if c.Name == "csrftoken" {
+			csrf = c.Value
+		}
+	}
+	out := b.do(http.MethodPost, cs.srv.URL+"/auth/logout", url.Values{ginjwt.CSRFField: {csrf}}.Encode(), http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"}, "Origin": {cs.srv.URL}})
+	out.want(t, http.StatusSeeOther, "")
+	thief.do(http.MethodGet, cs.srv.URL+"/api/test", nil, nil).want(t, http.StatusUnauthorized, "token_revoked")
+	var live struct{ Sessions []any }
+	p := newBrowser(t).login(as.srv.URL, "alice")
+	newBrowser(t).do(http.MethodGet, as.srv.URL+"/auth/sessions", nil, bearer(p.Access)).json(t, &live)
+	if len(live.Sessions) != 1 { // the one just opened to look
+		t.Fatalf("sessions at the auth service after the form logout: %d", len(live.Sessions))
+	}
+
 	// Revoked centrally: refused here once the feed has it.
+	loginByForm(t, b, cs.srv.URL, "alice", "pw-alice").want(t, http.StatusSeeOther, "")
 	if err := as.auth.LogoutEverywhere(context.Background(), alice.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -92,4 +116,28 @@ func TestClientServiceSessionLoginNeedsASecret(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "CSRF.Secret") {
 		t.Fatalf("err = %v, want one naming Transport.CSRF.Secret", err)
 	}
+}
+
+// TestClientServiceSessionRenewal: once the access token of a client
+// service's session expires, the session is renewed at the auth service
+// (the permissions reloaded there), and the session goes on.
+func TestClientServiceSessionRenewal(t *testing.T) {
+	as := newAuthService(t, false, func(c *ginjwt.Config) { c.Tokens.AccessTTL = time.Second })
+	as.user("alice", "admin", "perm1")
+	cs := newClientService(t, as, func(c *remote.Config) {
+		c.SessionLogin.Enabled = true
+		c.Transport.Cookies.Insecure = true
+		c.Transport.CSRF.Secret = []byte("client-service-csrf-secret-32-bytes!!")
+	})
+	cs.engine.GET("/api/perm1", ginjwt.RequirePerms("perm1"), func(c *gin.Context) { c.JSON(200, "perm1") })
+	b := formBrowser(t)
+	loginByForm(t, b, cs.srv.URL, "alice", "pw-alice").want(t, http.StatusSeeOther, "")
+	b.do(http.MethodGet, cs.srv.URL+"/api/perm1", nil, nil).want(t, http.StatusOK, "")
+	u, _ := as.store.FindByUsername(context.Background(), "alice")
+	if err := as.store.SetPerms(context.Background(), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2100 * time.Millisecond) // past the access token's exp (whole seconds)
+	b.do(http.MethodGet, cs.srv.URL+"/api/perm1", nil, nil).want(t, http.StatusForbidden, "permission_denied")
+	b.do(http.MethodGet, cs.srv.URL+"/api/test", nil, nil).want(t, http.StatusOK, "")
 }
