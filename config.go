@@ -199,6 +199,17 @@ type Tokens struct {
 	// session. Default off (the route does not exist).
 	AllowRefreshUpdate bool
 
+	// Issuers are other issuers (OIDC providers: Keycloak, Auth0) whose
+	// access tokens the middleware accepts next to this service's own, as
+	// Bearer tokens: [RequireLogin], [RequirePerms] and [ClaimsFrom] work
+	// for them; [UserFrom] does not load a user for them, ginjwt's own
+	// endpoints refuse them ([Claims.External]), and the token registry
+	// cannot revoke them, so keep their lifetime short at the issuer. See
+	// [TokenVerifier]; remote.NewIssuer builds one from a JWKS URL. Each
+	// Issuer() must be set, distinct, and not this service's Issuer.
+	// Default none.
+	Issuers []TokenVerifier
+
 	// ClaimsHook is called on every token issued to a user, after the
 	// default user claims (user_id, username, perms, staff, superuser) are
 	// set, to change them or add claims of the application's own through
@@ -423,6 +434,23 @@ func resolveTokens(r *resolved, d *Config) error {
 	for i, aud := range t.Audience {
 		if aud == "" {
 			return fmt.Errorf("ginjwt: Config.Tokens.Audience[%d] is empty", i)
+		}
+	}
+	t.Issuers = slices.Clone(t.Issuers)
+	seen := map[string]bool{}
+	for i, v := range t.Issuers {
+		if v == nil {
+			return fmt.Errorf("ginjwt: Config.Tokens.Issuers[%d] is nil", i)
+		}
+		switch iss := v.Issuer(); {
+		case iss == "":
+			return fmt.Errorf("ginjwt: Config.Tokens.Issuers[%d].Issuer() is empty", i)
+		case iss == t.Issuer:
+			return fmt.Errorf("ginjwt: Config.Tokens.Issuers[%d].Issuer() is this service's own Config.Tokens.Issuer %q", i, iss)
+		case seen[iss]:
+			return fmt.Errorf("ginjwt: Config.Tokens.Issuers[%d]: a second verifier of issuer %q", i, iss)
+		default:
+			seen[iss] = true
 		}
 	}
 	if t.Sliding && r.Mode != JSON {

@@ -80,7 +80,9 @@
 // The authentication middleware never rejects a request: it records the
 // verified [Claims] ([ClaimsFrom]) or why the token failed ([AuthError]).
 // [RequireLogin] and [RequirePerms] decide, answering 401 or 403 with the
-// precise code. [UserFrom] loads the user row on demand.
+// precise code. [UserFrom] loads the user row on demand. Access tokens of
+// other issuers (Keycloak, Auth0) are accepted too through
+// Config.Tokens.Issuers (see [TokenVerifier]; remote.NewIssuer).
 //
 // # Events
 //

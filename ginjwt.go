@@ -71,6 +71,8 @@ type Auth struct {
 	// routes are the endpoints RegisterRoutes registered, for the JSON
 	// 404 and 405 answers under the prefix (see Auth.Unmatched).
 	routes unmatchedRoutes
+	// issuers are the verifiers of Config.Tokens.Issuers.
+	issuers []*issuerSlot
 }
 
 // New checks cfg and returns an Auth that is not attached to any router
@@ -115,6 +117,7 @@ func New(cfg Config) (*Auth, error) {
 		a.cache = newTokenCache(limits.Cache)
 	}
 	a.events.log = a.log
+	a.startIssuers()
 	if rc.DB != nil && !rc.Registry.Disabled {
 		if err := a.startRegistry(); err != nil {
 			return nil, err

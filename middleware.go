@@ -75,6 +75,12 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 	var token string
 	if e != nil {
 		claims, token = e.claims, e.token
+		if claims.external {
+			if fromCookie {
+				return nil, withDetail(ErrTokenInvalid, "a token of another issuer is accepted as a Bearer token only")
+			}
+			return claims, nil
+		}
 	} else {
 		var err error
 		token, fromCookie, err = a.accessToken(c)
@@ -89,6 +95,11 @@ func (a *Auth) authenticate(c *gin.Context) (*Claims, error) {
 		}
 		if a.cache != nil {
 			a.cache.missed(token)
+		}
+		if len(a.issuers) > 0 && !fromCookie {
+			if s := a.issuerOf(token); s != nil {
+				return a.verifyExternal(r.Context(), s, token, now)
+			}
 		}
 		var key *signingKey
 		claims, key, err = a.parseKey(token, now)
@@ -179,7 +190,8 @@ func AuthError(c *gin.Context) error {
 // UserFrom returns the user the request's token belongs to, loaded from the
 // user store on the first call in a request and kept for the rest of it; ok
 // is false when the request is not authenticated, the user no longer exists,
-// or the store failed (which is logged). Claims need no database: prefer
+// the store failed (which is logged), or the token is of another issuer
+// (Config.Tokens.Issuers: use ClaimsFrom). Claims need no database: prefer
 // [ClaimsFrom] when they suffice.
 func UserFrom(c *gin.Context) (u *users.User, ok bool) {
 	return UserFromContext(c.Request.Context())
@@ -189,8 +201,8 @@ func UserFrom(c *gin.Context) (u *users.User, ok bool) {
 // context.Context.
 func UserFromContext(ctx context.Context) (u *users.User, ok bool) {
 	st := stateFrom(ctx)
-	if st == nil || st.err != nil || st.auth.users == nil {
-		return nil, false
+	if st == nil || st.err != nil || st.auth.users == nil || st.claims.external {
+		return nil, false // a token of another issuer: its user ID is that issuer's
 	}
 	st.userOnce.Do(func() {
 		st.user, st.userErr = st.auth.users.Find(ctx, st.claims.UserID)

@@ -16,7 +16,7 @@ import (
 // their own, or anyone's with Config.Registry.ExpireAnyPerm. A registry ID that is
 // not the caller's is not found; a token of someone else is forbidden.
 func (a *Auth) expire(c *gin.Context) {
-	caller := requireLogin(c)
+	caller := requireOwnLogin(c)
 	if caller == nil {
 		return
 	}
@@ -108,7 +108,7 @@ type sessionView struct {
 // sessions is GET /sessions: the caller's active sessions, the one the
 // request came from marked current.
 func (a *Auth) sessions(c *gin.Context) {
-	caller := requireLogin(c)
+	caller := requireOwnLogin(c)
 	if caller == nil {
 		return
 	}
@@ -149,7 +149,7 @@ func (a *Auth) sessions(c *gin.Context) {
 // revokeSessionByID is DELETE /sessions/:id: revoke one of the caller's
 // sessions. Another user's session is not found.
 func (a *Auth) revokeSessionByID(c *gin.Context) {
-	caller := requireLogin(c)
+	caller := requireOwnLogin(c)
 	if caller == nil {
 		return
 	}
@@ -181,7 +181,7 @@ func (a *Auth) revokeSessionByID(c *gin.Context) {
 // ?keep=current the session the request came from survives and each other
 // session is revoked instead.
 func (a *Auth) revokeSessions(c *gin.Context) {
-	caller := requireLogin(c)
+	caller := requireOwnLogin(c)
 	if caller == nil {
 		return
 	}

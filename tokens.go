@@ -76,6 +76,9 @@ type Claims struct {
 	// 0 on parsed claims. An int32 in the struct's tail padding: Claims
 	// stays in its allocation size class.
 	issuedNs int32
+	// external marks the claims of a token of another issuer, verified by
+	// a TokenVerifier (see Claims.External).
+	external bool
 }
 
 // HasPerms reports whether the token grants every one of perms. A superuser's

@@ -11,7 +11,7 @@ import (
 
 // me is GET /users/me: the caller's own user.
 func (a *Auth) me(c *gin.Context) {
-	claims := requireLogin(c)
+	claims := requireOwnLogin(c)
 	if claims == nil {
 		return
 	}
@@ -26,7 +26,7 @@ func (a *Auth) user(c *gin.Context) {
 		a.writeUser(c, c.Param("id"))
 		return
 	}
-	claims := requireLogin(c)
+	claims := requireOwnLogin(c)
 	if claims == nil {
 		return
 	}

@@ -132,6 +132,12 @@ type Config struct {
 	Leeway   time.Duration
 	Issuer   string
 	Audience []string
+	// Issuers are other issuers (OIDC providers: Keycloak, Auth0) whose
+	// access tokens this service accepts next to the auth service's, as
+	// ginjwt's Config.Tokens.Issuers: build each with [NewIssuer] (and Close
+	// it yourself). Their users are not fetched from the auth service, and
+	// the revocation feed does not apply to them. Default none.
+	Issuers []ginjwt.TokenVerifier
 	// Limits bounds request bodies and sizes the verified-token cache, as
 	// ginjwt's Limits (its Throttle is unused: the auth service throttles
 	// logins, by the client address this service forwards).

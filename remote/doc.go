@@ -32,6 +32,17 @@
 // secret (Config.SharedSecret) can replace the JWKS; it is weaker, since
 // every holder can mint tokens.
 //
+// # Tokens of other issuers
+//
+// [NewIssuer] verifies the access tokens of an OIDC provider (Keycloak,
+// Auth0) with its JWKS, fetched by the same code and policy as the auth
+// service's keys; it is a [ginjwt.TokenVerifier], for Config.Issuers here
+// and ginjwt's Config.Tokens.Issuers on any ginjwt service. Its tokens are
+// accepted as Bearer tokens next to the auth service's: their user is not
+// fetched, the revocation feed does not apply to them, and the proxied
+// endpoints do not take them. A JWKS that cannot be fetched at start does
+// not fail NewIssuer; its tokens are answered 503 until a fetch succeeds.
+//
 // # Revocation
 //
 // The client service reads the revocation feed every FeedInterval (2 s)

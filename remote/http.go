@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"time"
 
 	"github.com/ginjwt/ginjwt"
 )
@@ -19,17 +22,23 @@ import (
 // the environment's), redirects never followed (a 3xx is
 // a bad answer), each request bounded by Timeout.
 func newHTTPClient(cfg *Config) *http.Client {
+	return httpClient(cfg.RootCAs, cfg.InsecureSkipVerify, cfg.Proxy, cfg.Timeout)
+}
+
+// httpClient is newHTTPClient's client from its parts, for the auth
+// service and for other issuers' JWKS (NewIssuer).
+func httpClient(rootCAs *x509.CertPool, insecureSkipVerify bool, proxy func(*http.Request) (*url.URL, error), timeout time.Duration) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{
 		MinVersion:         tls.VersionTLS12,
-		RootCAs:            cfg.RootCAs,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // an explicit, loudly documented option
+		RootCAs:            rootCAs,
+		InsecureSkipVerify: insecureSkipVerify, //nolint:gosec // an explicit, loudly documented option
 	}
-	tr.Proxy = cfg.Proxy // nil: no proxy, whatever HTTP_PROXY says
+	tr.Proxy = proxy // nil: no proxy, whatever HTTP_PROXY says
 	tr.MaxIdleConnsPerHost = 64
 	return &http.Client{
 		Transport:     tr,
-		Timeout:       cfg.Timeout,
+		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
@@ -47,6 +56,17 @@ type answer struct {
 // ErrRemoteBadAnswer for a 5xx (503 excepted), a 3xx or an answer too
 // large. 4xx answers are returned as they are, for the caller to pass on.
 func (cl *Client) call(ctx context.Context, method, url string, body []byte, header http.Header) (*answer, error) {
+	h := make(http.Header, len(header)+1)
+	for k, v := range header {
+		h[k] = v
+	}
+	h.Set(ginjwt.ServiceCredentialHeader, cl.cfg.Credential)
+	return do(ctx, cl.http, cl.cfg.MaxResponseBytes, method, url, body, h)
+}
+
+// do is one request with hc, answered by at most maxBytes, as call
+// describes; it adds no credential.
+func do(ctx context.Context, hc *http.Client, maxBytes int64, method, url string, body []byte, header http.Header) (*answer, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -58,9 +78,8 @@ func (cl *Client) call(ctx context.Context, method, url string, body []byte, hea
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	req.Header.Set(ginjwt.ServiceCredentialHeader, cl.cfg.Credential)
 	req.Header.Set("Accept", "application/json")
-	resp, err := cl.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err) {
 			return nil, fmt.Errorf("%w: %s %s: %w", ginjwt.ErrRemoteTimeout, method, url, err)
@@ -68,14 +87,14 @@ func (cl *Client) call(ctx context.Context, method, url string, body []byte, hea
 		return nil, fmt.Errorf("%w: %s %s: %w", ginjwt.ErrRemoteUnavailable, method, url, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, cl.cfg.MaxResponseBytes+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
 	switch {
 	case err != nil && (errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err)):
 		return nil, fmt.Errorf("%w: %s %s: reading the answer: %w", ginjwt.ErrRemoteTimeout, method, url, err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %s %s: reading the answer: %w", ginjwt.ErrRemoteBadAnswer, method, url, err)
-	case int64(len(data)) > cl.cfg.MaxResponseBytes:
-		return nil, fmt.Errorf("%w: %s %s: the answer is over %d bytes", ginjwt.ErrRemoteBadAnswer, method, url, cl.cfg.MaxResponseBytes)
+	case int64(len(data)) > maxBytes:
+		return nil, fmt.Errorf("%w: %s %s: the answer is over %d bytes", ginjwt.ErrRemoteBadAnswer, method, url, maxBytes)
 	case resp.StatusCode == http.StatusServiceUnavailable:
 		return nil, fmt.Errorf("%w: %s %s: 503", ginjwt.ErrRemoteUnavailable, method, url)
 	case resp.StatusCode >= 500 || (resp.StatusCode >= 300 && resp.StatusCode < 400) || resp.StatusCode < 200:

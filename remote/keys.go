@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -20,13 +20,22 @@ import (
 	"github.com/ginjwt/ginjwt"
 )
 
-// keySource keeps the client service's Auth verifying with the auth
-// service's JWKS. The fetch policy is ours (one fetch at a time, a
-// cooldown for unknown kids, the last good set kept, answers bounded in
-// size); reading and validating each JWK is keyfunc's (and jwkset's,
-// which it is built on).
+// keySource keeps a key set current from a JWKS: the auth service's, for
+// the client service's Auth, or another issuer's (NewIssuer). The fetch
+// policy is ours (one fetch at a time, a cooldown for unknown kids, the
+// last good set kept, answers bounded in size); reading and validating
+// each JWK is keyfunc's (and jwkset's, which it is built on).
 type keySource struct {
-	cl *Client
+	get      func(ctx context.Context) (*answer, error) // one request for the JWKS
+	install  func([]ginjwt.Key) error                   // takes a changed set
+	algs     []string                                   // the algorithms of the keys kept
+	algsName string                                     // the field that sets algs, for errors
+	timeout  time.Duration                              // bounds each fetch
+	cooldown time.Duration                              // between fetches for unknown kids
+	every    time.Duration                              // between fetches of loop
+	clock    func() time.Time
+	log      *slog.Logger
+	what     string // the JWKS's name in the logs
 
 	mu        sync.Mutex   // held during a fetch: one at a time
 	last      time.Time    // when the last fetch for an unknown kid began
@@ -38,14 +47,13 @@ type keySource struct {
 }
 
 // fetch reads the JWKS and returns the keys to verify with: those with
-// use "sig", a kid, and an algorithm of Config.Algorithms. A key keyfunc
-// cannot read, one ginjwt.CheckKey refuses, and a second key of one ID are
-// skipped, so one bad key published does not freeze the set; a set with no
-// usable key is an error.
+// use "sig", a kid, and an algorithm of algs. A key keyfunc cannot read,
+// one ginjwt.CheckKey refuses, and a second key of one ID are skipped, so
+// one bad key published does not freeze the set; a set with no usable key
+// is an error.
 func (k *keySource) fetch(ctx context.Context) ([]ginjwt.Key, error) {
 	k.fetches.Add(1)
-	cfg := &k.cl.cfg
-	a, err := k.cl.call(ctx, http.MethodGet, cfg.authURL(cfg.AuthPaths.JWKS), nil, nil)
+	a, err := k.get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +73,7 @@ func (k *keySource) fetch(ctx context.Context) ([]ginjwt.Key, error) {
 		if err != nil || len(jwks) != 1 {
 			continue
 		}
-		key, ok := verifyKey(jwks[0], cfg.Algorithms)
+		key, ok := verifyKey(jwks[0], k.algs)
 		if !ok || slices.ContainsFunc(keys, func(x ginjwt.Key) bool { return x.ID == key.ID }) {
 			continue // the first key of an ID is kept; SetKeys refuses two
 		}
@@ -78,7 +86,7 @@ func (k *keySource) fetch(ctx context.Context) ([]ginjwt.Key, error) {
 		keys = append(keys, key)
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: the JWKS has no key with use \"sig\", a kid and an algorithm of Config.Algorithms", ginjwt.ErrRemoteBadAnswer)
+		return nil, fmt.Errorf("%w: the JWKS has no key with use \"sig\", a kid and an algorithm of %s", ginjwt.ErrRemoteBadAnswer, k.algsName)
 	}
 	return keys, nil
 }
@@ -99,7 +107,7 @@ func verifyKey(j jwkset.JWK, algs []string) (ginjwt.Key, bool) {
 // refresh fetches the JWKS and installs it; on failure the last good set
 // stays. It reports whether the set was replaced.
 func (k *keySource) refresh(ctx context.Context) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, k.cl.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	keys, err := k.fetch(ctx)
 	var print string
@@ -107,12 +115,12 @@ func (k *keySource) refresh(ctx context.Context) (bool, error) {
 		print, err = fingerprint(keys)
 	}
 	if err == nil && print == k.print {
-		now := k.cl.cfg.Clock()
+		now := k.clock()
 		k.lastGood.Store(&now)
 		return false, nil // the same keys: the verified-token cache stays warm
 	}
 	if err == nil {
-		if err = k.cl.auth.SetKeys(keys); err != nil {
+		if err = k.install(keys); err != nil {
 			err = fmt.Errorf("%w: %w", ginjwt.ErrRemoteBadAnswer, err)
 		}
 	}
@@ -121,14 +129,14 @@ func (k *keySource) refresh(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	k.print = print
-	now := k.cl.cfg.Clock()
+	now := k.clock()
 	k.lastGood.Store(&now)
 	k.gen.Add(1)
 	return true, nil
 }
 
-// missing is ginjwt's Config.Service.KeyMissing: a token names a key the
-// set lacks. Concurrent callers share one fetch (they wait for it and
+// missing is called when a token names a key the set lacks (ginjwt's
+// Config.Service.KeyMissing for a client service). Concurrent callers share one fetch (they wait for it and
 // then see its result); after a fetch, further unknown kids wait for the
 // cooldown, whatever they name. It reports whether the set changed since
 // the call began.
@@ -139,21 +147,21 @@ func (k *keySource) missing() bool {
 	if k.gen.Load() != gen {
 		return true // a fetch landed while this call waited
 	}
-	now := k.cl.cfg.Clock()
-	if !k.last.IsZero() && now.Sub(k.last) < k.cl.cfg.KeyCooldown {
+	now := k.clock()
+	if !k.last.IsZero() && now.Sub(k.last) < k.cooldown {
 		return false
 	}
 	k.last = now
 	changed, err := k.refresh(context.Background())
 	if err != nil {
-		k.cl.log.Warn("ginjwt remote: fetching the JWKS for an unknown kid failed; the last good key set stays", "error", err)
+		k.log.Warn("ginjwt remote: fetching "+k.what+" for an unknown kid failed; the last good key set stays", "error", err)
 	}
 	return changed
 }
 
-// loop fetches the JWKS every KeyRefresh until ctx ends.
+// loop fetches the JWKS every k.every until ctx ends.
 func (k *keySource) loop(ctx context.Context) {
-	t := time.NewTicker(k.cl.cfg.KeyRefresh)
+	t := time.NewTicker(k.every)
 	defer t.Stop()
 	for {
 		select {
@@ -165,7 +173,7 @@ func (k *keySource) loop(ctx context.Context) {
 		_, err := k.refresh(ctx)
 		k.mu.Unlock()
 		if err != nil && !errors.Is(err, context.Canceled) {
-			k.cl.log.Warn("ginjwt remote: refreshing the JWKS failed; the last good key set stays", "error", err)
+			k.log.Warn("ginjwt remote: refreshing "+k.what+" failed; the last good key set stays", "error", err)
 		}
 	}
 }

@@ -58,7 +58,20 @@ func Mount(r gin.IRouter, cfg Config) (*Client, error) {
 	if u, _ := url.Parse(cfg.AuthURL); u.Scheme == "http" && !loopback(u.Hostname()) {
 		cl.log.Warn("ginjwt remote: Config.InsecureHTTP is set: the auth service is reached over plain http://, and passwords, tokens and the service credential cross the network in clear", "auth_url", cfg.AuthURL)
 	}
-	cl.keys = &keySource{cl: cl}
+	cl.keys = &keySource{
+		get: func(ctx context.Context) (*answer, error) {
+			return cl.call(ctx, http.MethodGet, cl.cfg.authURL(cl.cfg.AuthPaths.JWKS), nil, nil)
+		},
+		install:  func(keys []ginjwt.Key) error { return cl.auth.SetKeys(keys) },
+		algs:     cfg.Algorithms,
+		algsName: "Config.Algorithms",
+		timeout:  cfg.Timeout,
+		cooldown: cfg.KeyCooldown,
+		every:    cfg.KeyRefresh,
+		clock:    cfg.Clock,
+		log:      cfg.Logger,
+		what:     "the auth service's JWKS",
+	}
 	cl.feed = &follower{cl: cl}
 	cl.feed.set.Store(registry.NewSet())
 	cl.users = &userSync{cl: cl, seen: map[string]struct{}{}}
@@ -118,7 +131,7 @@ func (cl *Client) authConfig(keys []ginjwt.Key) ginjwt.Config {
 		Keys:      keys,
 		Mode:      cfg.Mode,
 		Users:     users.NewStore(cfg.DB),
-		Tokens:    ginjwt.Tokens{Leeway: cfg.Leeway, Issuer: cfg.Issuer, Audience: cfg.Audience},
+		Tokens:    ginjwt.Tokens{Leeway: cfg.Leeway, Issuer: cfg.Issuer, Audience: cfg.Audience, Issuers: cfg.Issuers},
 		Transport: cfg.Transport,
 		Routes: ginjwt.Routes{Prefix: cfg.Prefix, Paths: paths, Handlers: ginjwt.Handlers{
 			Obtain: replace(cl.obtain), Refresh: replace(cl.refresh), Verify: replace(cl.verify), Logout: replace(cl.logout),

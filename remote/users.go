@@ -149,12 +149,13 @@ func (s *userSync) sync(ctx context.Context, id string) error {
 	return err
 }
 
-// middleware syncs the user of an authenticated request not seen yet,
+// middleware syncs the user of an authenticated request not seen yet (a
+// token of the auth service, not of Config.Issuers),
 // before the application's handlers run; if the auth service cannot be
 // reached it answers remote_unavailable.
 func (s *userSync) middleware(c *gin.Context) {
 	claims, ok := ginjwt.ClaimsFrom(c)
-	if ok && !s.has(claims.UserID) {
+	if ok && !claims.External() && !s.has(claims.UserID) { // another issuer's user is not the auth service's
 		if err := s.sync(c.Request.Context(), claims.UserID); err != nil {
 			s.cl.fail(c, err)
 			return
