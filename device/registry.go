@@ -299,19 +299,17 @@ func (d *Registry) SessionDevices(ctx context.Context, sids []string) (map[strin
 		InterlocutorID int64
 		NetworkID      *int64
 	}
+	// Only each session's latest connection: a session with thousands of
+	// tokens is one row here, not thousands.
 	var rows []row
-	err := d.db.WithContext(ctx).Table("ginjwt_token_interlocutors").
-		Select("ginjwt_tokens.session_id AS session_id, ginjwt_token_interlocutors.interlocutor_id AS interlocutor_id, ginjwt_token_interlocutors.network_id AS network_id").
-		Joins("JOIN ginjwt_tokens ON ginjwt_tokens.id = ginjwt_token_interlocutors.token_id").
-		Where("ginjwt_tokens.session_id IN ?", sids).
-		Order("ginjwt_token_interlocutors.id").Scan(&rows).Error
+	err := d.db.WithContext(ctx).Raw(latestConnectionQuery, sids).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("device: session devices: %w", err)
 	}
 	latest := map[string]row{}
 	var iIDs, nIDs []int64
 	for _, r := range rows {
-		latest[r.SessionID] = r // ordered by ID: the last one wins
+		latest[r.SessionID] = r
 	}
 	for _, r := range latest {
 		iIDs = append(iIDs, r.InterlocutorID)
@@ -350,6 +348,16 @@ func (d *Registry) SessionDevices(ctx context.Context, sids []string) (map[strin
 	}
 	return out, nil
 }
+
+// latestConnectionQuery returns, for each session among the given ones,
+// the interlocutor and network of its most recently recorded connection.
+const latestConnectionQuery = `
+SELECT session_id, interlocutor_id, network_id FROM (
+	SELECT t.session_id AS session_id, c.interlocutor_id AS interlocutor_id, c.network_id AS network_id,
+		ROW_NUMBER() OVER (PARTITION BY t.session_id ORDER BY c.id DESC) AS latest
+	FROM ginjwt_token_interlocutors c JOIN ginjwt_tokens t ON t.id = c.token_id
+	WHERE t.session_id IN ?
+) connections WHERE latest = 1`
 
 // idCache remembers the IDs of interlocutors and networks by hash: a
 // handful of rows serve most logins. The archiver deletes rows no token

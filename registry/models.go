@@ -97,6 +97,13 @@ type Revocation struct {
 	Until     time.Time `gorm:"column:until;not null;index:idx_ginjwt_revocations_until" json:"until"`
 	Reason    string    `gorm:"column:reason;size:64;not null;default:''" json:"reason,omitempty"`
 	CreatedAt time.Time `gorm:"column:created_at;not null" json:"created_at"`
+	// ActorID and ActorIP are who made the revocation and from where, when
+	// it was made with a context carrying an [Actor] (see [WithActor]: the
+	// admin pages); nil otherwise. They are for the audit trail only: not
+	// part of the JSON form, so the revocation feed of client services
+	// carries neither.
+	ActorID *string `gorm:"column:actor_id;size:64" json:"-"`
+	ActorIP *string `gorm:"column:actor_ip;size:45" json:"-"`
 }
 
 // TableName is "ginjwt_revocations".

@@ -202,6 +202,20 @@ func (r *Registry) Sessions(ctx context.Context, userID string) ([]Session, erro
 		}
 		s.ExpiresAt = later(s.ExpiresAt, t.ExpiresAt)
 	}
+	if err := r.describe(ctx, byID, sids); err != nil {
+		return nil, err
+	}
+	out := make([]Session, 0, len(byID))
+	for _, s := range byID {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b Session) int { return b.LastUsedAt.Compare(a.LastUsedAt) })
+	return out, nil
+}
+
+// describe fills in when each session of byID (their IDs in sids) began
+// and was last used.
+func (r *Registry) describe(ctx context.Context, byID map[string]*Session, sids []string) error {
 	// When each began and last issued a token, over all its tokens: its
 	// first refresh token may have been rotated out, its last access token
 	// may have expired.
@@ -209,7 +223,7 @@ func (r *Registry) Sessions(ctx context.Context, userID string) ([]Session, erro
 		var spans []Token
 		part := sids[start:min(start+chunk, len(sids))]
 		if err := r.db.WithContext(ctx).Raw(sessionSpanQuery, part).Scan(&spans).Error; err != nil {
-			return nil, fmt.Errorf("registry: sessions: %w", err)
+			return fmt.Errorf("registry: sessions: %w", err)
 		}
 		for _, t := range spans {
 			s := byID[t.SessionID]
@@ -222,7 +236,7 @@ func (r *Registry) Sessions(ctx context.Context, userID string) ([]Session, erro
 		// in memory.
 		var roots []Token
 		if err := r.db.WithContext(ctx).Select("jti", "last_used_at").Where("jti IN ? AND last_used_at IS NOT NULL", part).Find(&roots).Error; err != nil {
-			return nil, fmt.Errorf("registry: sessions: %w", err)
+			return fmt.Errorf("registry: sessions: %w", err)
 		}
 		for _, t := range roots {
 			byID[t.JTI].LastUsedAt = later(byID[t.JTI].LastUsedAt, *t.LastUsedAt)
@@ -231,12 +245,7 @@ func (r *Registry) Sessions(ctx context.Context, userID string) ([]Session, erro
 	for sid, s := range byID {
 		s.LastUsedAt = later(s.LastUsedAt, r.activity.lastUsed(sid))
 	}
-	out := make([]Session, 0, len(byID))
-	for _, s := range byID {
-		out = append(out, *s)
-	}
-	slices.SortFunc(out, func(a, b Session) int { return b.LastUsedAt.Compare(a.LastUsedAt) })
-	return out, nil
+	return nil
 }
 
 // sessionSpanQuery returns, for each session, its first and its last

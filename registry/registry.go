@@ -138,6 +138,10 @@ func (r *Registry) OnArchive(h ArchiveHook) {
 
 func (r *Registry) now() time.Time { return dbTime(r.opts.Clock()) }
 
+// Now is the time by the registry's clock (Options.Clock), as it writes
+// times: what "active" and "expired" are measured against.
+func (r *Registry) Now() time.Time { return r.now() }
+
 // Start loads the live revocation log into memory and starts the background
 // work: the resync loop, LISTEN on PostgreSQL, and the archiver when
 // Options.ArchiveEvery is set. It fails when the log cannot be read.

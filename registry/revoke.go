@@ -35,11 +35,19 @@ type revocation struct {
 	tx   *gorm.DB
 	now  time.Time
 	rows []Revocation
+	// actorID and actorIP are who revokes (see WithActor), from tx's
+	// context; nil when it carries none.
+	actorID, actorIP *string
 }
 
-// begin starts a revocation in tx, dated now.
+// begin starts a revocation in tx, dated now, by the actor tx's context
+// carries, if any.
 func (r *Registry) begin(tx *gorm.DB, now time.Time) *revocation {
-	return &revocation{r: r, tx: tx, now: now}
+	v := &revocation{r: r, tx: tx, now: now}
+	if a, ok := ActorFrom(tx.Statement.Context); ok {
+		v.actorID, v.actorIP = a.columns()
+	}
+	return v
 }
 
 // revoke runs fn on a revocation in a transaction of its own, writes the
@@ -159,6 +167,9 @@ const notifyChannel = "ginjwt_revocations"
 func (v *revocation) write() error {
 	if len(v.rows) == 0 {
 		return nil
+	}
+	for i := range v.rows {
+		v.rows[i].ActorID, v.rows[i].ActorIP = v.actorID, v.actorIP
 	}
 	if err := v.tx.CreateInBatches(v.rows, 500).Error; err != nil {
 		return fmt.Errorf("registry: write the revocation log: %w", err)
