@@ -2,10 +2,7 @@ package admin
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"net/http"
 
@@ -44,24 +41,27 @@ func (a *Admin) limitBody(c *gin.Context) {
 	c.Next()
 }
 
-// loginURLSource is ginjwt.Auth's accessor of its login form's URL.
-type loginURLSource interface{ LoginURL(next string) string }
-
-// csrfSource is ginjwt.Auth's accessor of a request's CSRF token.
-type csrfSource interface{ CSRFToken(c *gin.Context) string }
-
 // gate lets staff through: an anonymous request is sent to the login form
 // (401 without one), a failed CSRF check or a user who may not enter is
 // answered 403. An unsafe request must also carry the page's CSRF token.
 func (a *Admin) gate(c *gin.Context) {
 	claims, ok := ginjwt.ClaimsFrom(c)
 	if !ok {
-		err := ginjwt.AuthError(c)
-		if errors.Is(err, ginjwt.ErrCSRFFailed) {
+		// The middleware checks the CSRF token of a request authenticated
+		// by a cookie (a session's): reading it may fail too.
+		switch err := ginjwt.AuthError(c); {
+		case errors.Is(err, ginjwt.ErrCSRFFailed):
 			a.fail(c, http.StatusForbidden, "Forbidden", "The form's security token is missing or wrong: reload the page and try again.")
-			return
+		case errors.Is(err, ginjwt.ErrBodyTooLarge):
+			c.Header("Connection", "close")
+			a.fail(c, http.StatusRequestEntityTooLarge, "Request too large", "The form sent was larger than this page accepts.")
+		case errors.Is(err, ginjwt.ErrBadRequest):
+			a.fail(c, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		case errors.Is(err, ginjwt.ErrUnavailable):
+			a.fail(c, http.StatusServiceUnavailable, "Unavailable", "The service cannot answer now; try again in a moment.")
+		default:
+			a.anonymous(c)
 		}
-		a.anonymous(c)
 		return
 	}
 	if !a.grants(claims) {
@@ -80,23 +80,22 @@ func (a *Admin) gate(c *gin.Context) {
 		a.fail(c, http.StatusForbidden, "Forbidden", "This area is for staff.")
 		return
 	}
-	vis := &visitor{claims: claims, user: u, csrf: a.csrfToken(c, claims)}
+	vis := &visitor{claims: claims, user: u, csrf: a.auth.CSRFToken(c)}
 	c.Set("ginjwt.admin.visitor", vis)
 	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
 		if !a.readForm(c) {
 			return
 		}
-		got := c.Request.PostForm.Get(ginjwtCSRFField)
-		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(vis.csrf)) != 1 {
+		// Checked here whatever authenticated the request: a token in the
+		// Authorization header passes no CSRF check of the middleware.
+		got := c.Request.PostForm.Get(ginjwt.CSRFField)
+		if got == "" || vis.csrf == "" || subtle.ConstantTimeCompare([]byte(got), []byte(vis.csrf)) != 1 {
 			a.fail(c, http.StatusForbidden, "Forbidden", "The form's security token is missing or wrong: reload the page and try again.")
 			return
 		}
 	}
 	c.Next()
 }
-
-// ginjwtCSRFField is the form field of the CSRF token.
-const ginjwtCSRFField = "csrf_token"
 
 // grants reports whether the token's claims let the user in.
 func (a *Admin) grants(c *ginjwt.Claims) bool {
@@ -115,37 +114,21 @@ func (a *Admin) grantsUser(u *users.User) bool {
 }
 
 // anonymous answers a request without a usable token: a redirect to the
-// login form, back here afterwards; 401 when there is no login form.
+// login form, back here afterwards; 401 when session login is off.
 func (a *Admin) anonymous(c *gin.Context) {
-	if src, ok := any(a.auth).(loginURLSource); ok {
-		next := c.Request.URL.Path
-		if c.Request.Method != http.MethodGet {
-			next = a.cfg.Path // a form cannot be replayed after the login
-		} else if q := c.Request.URL.RawQuery; q != "" {
-			next += "?" + q
-		}
-		if u := src.LoginURL(next); u != "" {
-			c.Header("Cache-Control", "no-store")
-			c.Redirect(http.StatusSeeOther, u)
-			c.Abort()
-			return
-		}
+	next := c.Request.URL.Path
+	if c.Request.Method != http.MethodGet {
+		next = a.cfg.Path + "/users" // a form cannot be replayed after the login
+	} else if q := c.Request.URL.RawQuery; q != "" {
+		next += "?" + q
+	}
+	if u := a.auth.LoginURL(next); u != "" {
+		securityHeaders(c)
+		c.Redirect(http.StatusSeeOther, u)
+		c.Abort()
+		return
 	}
 	a.fail(c, http.StatusUnauthorized, "Sign in required", "Sign in as a staff user to see this page.")
-}
-
-// csrfToken is the token the request's forms carry: ginjwt's own for a
-// request authenticated by cookie (its middleware checks it), otherwise
-// one bound to the session of the request's token.
-func (a *Admin) csrfToken(c *gin.Context, claims *ginjwt.Claims) string {
-	if src, ok := any(a.auth).(csrfSource); ok {
-		if t := src.CSRFToken(c); t != "" {
-			return t
-		}
-	}
-	m := hmac.New(sha256.New, a.csrfKey)
-	m.Write([]byte("ginjwt admin csrf\x00" + claims.SessionID + "\x00" + claims.UserID))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // readForm parses an URL-encoded form body; it answers 413 for a body over

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -66,16 +65,12 @@ type Admin struct {
 	users   *users.Store
 	cfg     Config
 	pages   map[string]*template.Template
-	csrfKey []byte
 
 	ctx    context.Context // background work; canceled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	job    archiveJob
 }
-
-// userSource is ginjwt.Auth's accessor of its user store.
-type userSource interface{ Users() ginjwt.UserStore }
 
 // Mount checks cfg and serves the admin pages on r under cfg.Path. auth
 // must have the token registry (a Config.DB); the device pages need its
@@ -107,10 +102,7 @@ func newAdmin(auth *ginjwt.Auth, cfg Config) (*Admin, error) {
 		return nil, errors.New("admin: the token registry is off (set ginjwt Config.DB)")
 	}
 	if cfg.Users == nil {
-		if src, ok := any(auth).(userSource); ok {
-			cfg.Users, _ = src.Users().(*users.Store)
-		}
-		if cfg.Users == nil {
+		if cfg.Users, _ = auth.Users().(*users.Store); cfg.Users == nil {
 			return nil, errors.New("admin: Config.Users is required: auth's user store is not a *users.Store")
 		}
 	}
@@ -118,9 +110,7 @@ func newAdmin(auth *ginjwt.Auth, cfg Config) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Admin{auth: auth, reg: reg, devices: auth.Devices(), users: cfg.Users, cfg: cfg, pages: pages,
-		csrfKey: make([]byte, 32)}
-	_, _ = rand.Read(a.csrfKey) // never fails since Go 1.24
+	a := &Admin{auth: auth, reg: reg, devices: auth.Devices(), users: cfg.Users, cfg: cfg, pages: pages}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	return a, nil
 }

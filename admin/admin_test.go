@@ -131,7 +131,7 @@ func anonymous(t testing.TB, s *site, w interface {
 }) {
 	t.Helper()
 	res := w.Result()
-	if src, ok := any(s.auth).(interface{ LoginURL(string) string }); ok && src.LoginURL("/") != "" {
+	if s.auth.LoginURL("/") != "" {
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") == "" {
 			t.Fatalf("anonymous: %d %q, want 303 to the login form", res.StatusCode, res.Header.Get("Location"))
 		}

@@ -37,7 +37,7 @@ type site struct {
 	db     *gorm.DB
 }
 
-func newSite(t testing.TB, db *gorm.DB, edit func(*admin.Config)) *site {
+func newSite(t testing.TB, db *gorm.DB, edit func(*admin.Config), editAuth ...func(*ginjwt.Config)) *site {
 	t.Helper()
 	ctx := context.Background()
 	if err := ginjwt.Migrate(ctx, db); err != nil {
@@ -47,6 +47,9 @@ func newSite(t testing.TB, db *gorm.DB, edit func(*admin.Config)) *site {
 	cfg := ginjwt.Config{SigningKey: testSecret, DB: db, Users: store, Logger: slog.New(slog.DiscardHandler)}
 	cfg.Registry.Devices = true
 	cfg.Limits.Throttle.Disabled = true
+	for _, f := range editAuth {
+		f(&cfg)
+	}
 	e := gin.New()
 	auth, err := ginjwt.Mount(e, cfg)
 	if err != nil {
@@ -207,3 +210,85 @@ const (
 	iPhoneUA  = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 	firefoxUA = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 )
+
+// withSessions turns ginjwt's session login on, over plain HTTP.
+func withSessions(c *ginjwt.Config) {
+	c.SessionLogin.Enabled = true
+	c.Transport.Cookies.Insecure = true
+}
+
+// browser is a client with a cookie jar, as a browser is.
+type browser struct {
+	s   *site
+	jar map[string]*http.Cookie
+}
+
+func (s *site) browser() *browser { return &browser{s: s, jar: map[string]*http.Cookie{}} }
+
+// do sends a request with the jar's cookies and the site's Origin on
+// unsafe methods, and keeps the cookies the answer sets.
+func (b *browser) do(method, path string, form url.Values) *httptest.ResponseRecorder {
+	b.s.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	r := httptest.NewRequest(method, path, body)
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if method != http.MethodGet {
+		r.Header.Set("Origin", "http://example.com")
+	}
+	r.Header.Set("User-Agent", firefoxUA)
+	r.RemoteAddr = "198.51.100.8:5555"
+	for _, c := range b.jar {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	b.s.engine.ServeHTTP(w, r)
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.jar, c.Name)
+		} else {
+			b.jar[c.Name] = c
+		}
+	}
+	return w
+}
+
+// login logs in through the session login form.
+func (b *browser) login(username string) {
+	b.s.t.Helper()
+	page := b.do(http.MethodGet, "/auth/login", nil)
+	m := csrfRE.FindStringSubmatch(page.Body.String())
+	if page.Code != http.StatusOK || m == nil {
+		b.s.t.Fatalf("login form: %d %s", page.Code, page.Body)
+	}
+	w := b.do(http.MethodPost, "/auth/login", url.Values{"username": {username}, "password": {password(username)}, "csrf_token": {html.UnescapeString(m[1])}})
+	if w.Code != http.StatusSeeOther && w.Code != http.StatusFound {
+		b.s.t.Fatalf("login %s: %d %s", username, w.Code, w.Body)
+	}
+}
+
+// csrf reads the CSRF token from a page's form.
+func (b *browser) csrf() string {
+	b.s.t.Helper()
+	w := b.do(http.MethodGet, "/auth/admin/users/new", nil)
+	m := csrfRE.FindStringSubmatch(w.Body.String())
+	if w.Code != http.StatusOK || m == nil {
+		b.s.t.Fatalf("no CSRF token: %d %s", w.Code, w.Body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// csrfOf is the CSRF token ginjwt hands this browser's session, read from
+// its cookie.
+func (b *browser) csrfOf() string {
+	for name, c := range b.jar {
+		if strings.Contains(name, "csrftoken") {
+			return c.Value
+		}
+	}
+	return ""
+}

@@ -168,11 +168,14 @@ func seedSession(t testing.TB, s *site, userID, sid string, n, perRefresh int) {
 			parent = &p
 		}
 		if len(pairs) == 500 || i == n-1 {
-			e := &pipeline.Event{Kind: pipeline.Obtained, UserID: userID, Time: now, Pairs: pairs}
+			e := &pipeline.Event{Kind: pipeline.Obtained, UserID: userID, Time: now, Pairs: pairs, UserAgent: firefoxUA, ClientIP: "192.0.2.77"}
 			if err := s.auth.Registry().RegisterPairs(ctx, e); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.auth.Registry().ConnectUser(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.auth.Devices().ConnectInterlocutor(ctx, e); err != nil {
 				t.Fatal(err)
 			}
 			pairs = nil
