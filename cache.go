@@ -167,6 +167,9 @@ func (c *tokenCache) entry(t tokenRef, now time.Time, leeway time.Duration) *cac
 	s.mu.RLock()
 	e := s.entries[string(k)] // no copy: a conversion in a map index
 	s.mu.RUnlock()
+	if e != nil && e.claims.external {
+		leeway = 0 // another issuer's token: its verifier applied its own leeway once
+	}
 	if e == nil || !t.is(e.token) || !now.Before(e.claims.ExpiresAt.Add(leeway)) || e.key.removed.Load() {
 		return nil
 	}

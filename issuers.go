@@ -84,14 +84,14 @@ func (a *Auth) issuerOf(token string) *issuerSlot {
 	if err != nil {
 		return nil
 	}
-	var p struct {
-		Iss json.RawMessage `json:"iss"`
-	}
-	if json.Unmarshal(raw, &p) != nil || len(p.Iss) == 0 {
+	// A map, not a struct: encoding/json matches struct fields without
+	// regard to case ("ISS"), the verifiers match the key exactly.
+	var p map[string]json.RawMessage
+	if json.Unmarshal(raw, &p) != nil || len(p["iss"]) == 0 {
 		return nil
 	}
 	var iss string
-	if json.Unmarshal(p.Iss, &iss) != nil {
+	if json.Unmarshal(p["iss"], &iss) != nil {
 		return nil
 	}
 	for _, s := range a.issuers {
@@ -116,6 +116,8 @@ func (a *Auth) verifyExternal(ctx context.Context, s *issuerSlot, token string, 
 	if claims == nil || claims.Type != AccessToken || claims.UserID == "" || claims.ExpiresAt.IsZero() || claims.Issuer != s.iss {
 		return nil, withDetail(ErrTokenInvalid, "the issuer's verifier returned claims without an access token type, user, exp or its issuer")
 	}
+	own := *claims // the verifier's value is its own: mark a copy
+	claims = &own
 	claims.external = true
 	if claims.raw == nil {
 		_, rest, _ := strings.Cut(token, ".")

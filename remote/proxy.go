@@ -216,8 +216,12 @@ func (cl *Client) logout(c *gin.Context) {
 // sessions proxies the sessions endpoints (GET and DELETE {Prefix}/sessions,
 // DELETE {Prefix}/sessions/:id) for the caller authenticated here.
 func (cl *Client) sessions(c *gin.Context) {
-	if _, ok := ginjwt.ClaimsFrom(c); !ok {
+	if claims, ok := ginjwt.ClaimsFrom(c); !ok {
 		ginjwt.RequireLogin()(c)
+		return
+	} else if claims.External() {
+		// Its sessions are not the auth service's to list or revoke.
+		ginjwt.AbortWithError(c, ginjwt.ErrTokenTypeInvalid)
 		return
 	}
 	token, err := cl.auth.AccessTokenFrom(c)
