@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/admin"
 	"github.com/ginjwt/ginjwt/database"
 	_ "github.com/ginjwt/ginjwt/database/postgres" // -db postgres://…
 	_ "github.com/ginjwt/ginjwt/database/sqlite"   // -db sqlite:PATH (the default)
@@ -32,6 +33,7 @@ type app struct {
 	handler http.Handler
 	mode    ginjwt.Mode
 	auth    *ginjwt.Auth
+	admin   *admin.Admin
 	db      *gorm.DB
 	keyFrom string // where the signing key came from, for the banner
 }
@@ -73,8 +75,15 @@ func newApp(ctx context.Context, opts options) (*app, error) {
 			Cookies: ginjwt.Cookies{Insecure: demo.Loopback(opts.addr)},
 		},
 		Accounts: ginjwt.Accounts{UpdateLastLogin: true},
+		// The login form at /auth/login, for the admin pages.
+		SessionLogin: ginjwt.SessionLogin{Enabled: true, Redirect: "/auth/admin"},
 	})
 	if err != nil {
+		a.close()
+		return nil, err
+	}
+	// Staff users see and revoke users, sessions, token trees and devices.
+	if a.admin, err = admin.Mount(r, a.auth, admin.Config{}); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -113,9 +122,14 @@ func routes(r *gin.Engine) {
 // written, not dropped), stops the registry's background work and closes
 // the database.
 func (a *app) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if a.admin != nil {
+		if err := a.admin.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "closing the admin pages:", err)
+		}
+	}
 	if a.auth != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
 		if err := a.auth.Close(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "closing ginjwt:", err)
 		}
@@ -138,6 +152,8 @@ Create a user (in another terminal):
   echo 'correct horse battery staple' | go run ./cmd/ginjwt user create -db %[2]s -username alice -perms perm1 -password-stdin
 
 %[5]s
+Admin pages: create a staff user, then open %[1]s/auth/admin in a browser and log in:
+  echo 'another long passphrase' | go run ./cmd/ginjwt user create -db %[2]s -username admin -staff -password-stdin
 `, base, opts.db, a.keyFrom, a.mode, walkthrough(base, a.mode, demo.Loopback(opts.addr)))
 }
 

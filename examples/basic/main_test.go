@@ -428,7 +428,7 @@ func TestBannerWalkthrough(t *testing.T) {
 			var steps []string
 			lines := strings.Split(banner, "\n")
 			for i, line := range lines {
-				if strings.Contains(line, "user create") {
+				if strings.Contains(line, "user create") && create == "" { // the first: alice's
 					create = strings.Replace(strings.TrimSpace(line), "go run ./cmd/ginjwt", cli, 1)
 				}
 				if strings.HasPrefix(line, "Log in") {
