@@ -188,5 +188,10 @@ func (a *Admin) routes(r gin.IRouter) (err error) {
 	g.POST("/housekeeping/archive", a.startArchive)
 	g.GET("/housekeeping/archive", a.archivePage)
 	g.GET("/audit", a.auditPage)
+	// The actions' addresses opened in the browser (a bookmark, a link
+	// copied from a form): 405, as a page.
+	for _, p := range []string{"/users/:id/logout-everywhere", "/users/:id/deactivate", "/users/:id/activate", "/users/:id/password", "/sessions/:sid/revoke"} {
+		g.GET(p, a.postOnly)
+	}
 	return nil
 }

@@ -97,6 +97,8 @@ func TestBadInput(t *testing.T) {
 			{"/auth/admin/audit?before=x", 400},
 			{"/auth/admin/audit?before=0", 400},
 			{"/auth/admin/audit?subject=" + strings.Repeat("s", 65), 400},
+			{"/auth/admin/users/" + alice.ID + "/deactivate", 405},
+			{"/auth/admin/sessions/x/revoke", 405},
 		} {
 			w := s.get(tc.path, rp.Access)
 			if w.Code != tc.want || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {

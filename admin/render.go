@@ -284,3 +284,9 @@ func (a *Admin) css(c *gin.Context) {
 
 // home sends the admin root to the users list.
 func (a *Admin) home(c *gin.Context) { a.redirect(c, "/users", "") }
+
+// postOnly answers a GET of an action's address: 405, Allow: POST.
+func (a *Admin) postOnly(c *gin.Context) {
+	c.Header("Allow", http.MethodPost)
+	a.fail(c, http.StatusMethodNotAllowed, "Use the form", "This address takes the form on the page it belongs to; it does nothing when opened.")
+}

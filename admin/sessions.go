@@ -99,28 +99,22 @@ func (a *Admin) sessionPage(c *gin.Context) {
 		d.Tokens = append(d.Tokens, row)
 	}
 	if !revoked {
-		sessions, _, err := a.sessionLive(c, owner, sid)
-		if err != nil {
+		if d.Active, err = a.sessionLive(c, sid, gen); err != nil {
 			a.serverError(c, err)
 			return
 		}
-		d.Active = sessions
 	}
 	a.render(c, http.StatusOK, "session", "Session "+sid, "users", d)
 }
 
 // sessionLive reports whether the session has a live refresh or sliding
-// token of the user's generation: whether it is one of the user's active
-// sessions.
-func (a *Admin) sessionLive(c *gin.Context, userID, sid string) (bool, int64, error) {
-	var n int64
-	gen, err := a.reg.Generation(c.Request.Context(), userID)
-	if err != nil {
-		return false, 0, err
-	}
-	err = a.reg.Tokens(c.Request.Context()).Scopes(registry.InSession(sid), registry.Active(a.reg.Now())).
-		Where("ginjwt_tokens.type <> ? AND ginjwt_tokens.generation >= ?", "access", gen).Count(&n).Error
-	return n > 0, n, err
+// token of the user's generation gen: whether it is one of the user's
+// active sessions.
+func (a *Admin) sessionLive(c *gin.Context, sid string, gen int64) (bool, error) {
+	var ids []int64
+	err := a.reg.Tokens(c.Request.Context()).Scopes(registry.InSession(sid), registry.Active(a.reg.Now())).
+		Where("ginjwt_tokens.type <> ? AND ginjwt_tokens.generation >= ?", "access", gen).Limit(1).Pluck("id", &ids).Error
+	return len(ids) > 0, err
 }
 
 // revokeSession is POST /sessions/:sid/revoke: every token of the session

@@ -89,6 +89,13 @@ func TestPages(t *testing.T) {
 		if _, _, err := dev.NetworkSessions(ctx, net1, 10, -1); err == nil {
 			t.Fatal("negative offset accepted")
 		}
+		// A token recorded without the device step: its session keeps the
+		// device of its latest connection.
+		bare := &pipeline.Event{Kind: pipeline.Refreshed, UserID: "u1", Pairs: []pipeline.Pair{{Child: pipeline.Token{ID: refresh.ID + "-bare",
+			Type: "access", SessionID: refresh.SessionID, UserID: "u1", IssuedAt: refresh.IssuedAt, ExpiresAt: refresh.ExpiresAt}, Parent: &refresh}}}
+		if err := reg.RegisterPairs(ctx, bare); err != nil {
+			t.Fatal(err)
+		}
 		// The latest device of a session: Chrome from network 1 for a.
 		devs, err := dev.SessionDevices(ctx, []string{a.Pairs[0].Child.SessionID, d.Pairs[0].Child.SessionID})
 		if err != nil || devs[a.Pairs[0].Child.SessionID].IP != "198.51.100.1" || devs[d.Pairs[0].Child.SessionID].Interlocutor.Browser != "Safari" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -302,9 +303,44 @@ func (d *Registry) SessionDevices(ctx context.Context, sids []string) (map[strin
 	// Only each session's latest connection: a session with thousands of
 	// tokens is one row here, not thousands.
 	var rows []row
-	err := d.db.WithContext(ctx).Raw(latestConnectionQuery, sids).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("device: session devices: %w", err)
+	for start := 0; start < len(sids); start += sessionsChunk {
+		part := sids[start:min(start+sessionsChunk, len(sids))]
+		values := strings.TrimSuffix(strings.Repeat("(?),", len(part)), ",")
+		args := make([]any, len(part))
+		for i, sid := range part {
+			args[i] = sid
+		}
+		newest := "MAX(t.id)"
+		if d.db.Dialector.Name() == "postgres" {
+			newest = "MAX(t.id + 0)"
+		}
+		var got []row
+		if err := d.db.WithContext(ctx).Raw(fmt.Sprintf(latestConnectionQuery, values, newest), args...).Scan(&got).Error; err != nil {
+			return nil, fmt.Errorf("device: session devices: %w", err)
+		}
+		rows = append(rows, got...)
+	}
+	// A session whose newest token was recorded without a device (a
+	// pipeline without the device step for it): its latest connection.
+	if len(rows) < len(sids) {
+		found := make(map[string]bool, len(rows))
+		for _, r := range rows {
+			found[r.SessionID] = true
+		}
+		var missing []string
+		for _, sid := range sids {
+			if !found[sid] {
+				missing = append(missing, sid)
+			}
+		}
+		for start := 0; start < len(missing); start += sessionsChunk {
+			var got []row
+			part := missing[start:min(start+sessionsChunk, len(missing))]
+			if err := d.db.WithContext(ctx).Raw(anyConnectionQuery, part).Scan(&got).Error; err != nil {
+				return nil, fmt.Errorf("device: session devices: %w", err)
+			}
+			rows = append(rows, got...)
+		}
 	}
 	latest := map[string]row{}
 	var iIDs, nIDs []int64
@@ -349,15 +385,33 @@ func (d *Registry) SessionDevices(ctx context.Context, sids []string) (map[strin
 	return out, nil
 }
 
-// latestConnectionQuery returns, for each session among the given ones,
-// the interlocutor and network of its most recently recorded connection.
+// latestConnectionQuery returns, for each session among those listed in
+// the VALUES (the first %s: one "(?)" per session), the interlocutor and
+// network of its newest token's connection: one index probe per session,
+// however many tokens it has. VALUES' column is column1 on both engines.
+// The second %s is the newest token's ID: MAX(t.id) on SQLite, whose index
+// on session_id ends with the row ID; MAX(t.id + 0) on PostgreSQL, whose
+// planner would otherwise walk the primary key backwards looking for the
+// session.
 const latestConnectionQuery = `
+SELECT s.column1 AS session_id, c.interlocutor_id AS interlocutor_id, c.network_id AS network_id
+FROM (VALUES %s) AS s
+JOIN ginjwt_token_interlocutors c ON c.token_id = (
+	SELECT %s FROM ginjwt_tokens t WHERE t.session_id = s.column1)
+ORDER BY c.id`
+
+// anyConnectionQuery returns, for sessions whose newest token has no
+// connection, the interlocutor and network of their latest connection.
+const anyConnectionQuery = `
 SELECT session_id, interlocutor_id, network_id FROM (
 	SELECT t.session_id AS session_id, c.interlocutor_id AS interlocutor_id, c.network_id AS network_id,
 		ROW_NUMBER() OVER (PARTITION BY t.session_id ORDER BY c.id DESC) AS latest
 	FROM ginjwt_token_interlocutors c JOIN ginjwt_tokens t ON t.id = c.token_id
 	WHERE t.session_id IN ?
 ) connections WHERE latest = 1`
+
+// sessionsChunk bounds the sessions of one latestConnectionQuery.
+const sessionsChunk = 500
 
 // idCache remembers the IDs of interlocutors and networks by hash: a
 // handful of rows serve most logins. The archiver deletes rows no token

@@ -1,10 +1,10 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-
-	"gorm.io/gorm"
+	"slices"
 )
 
 // MaxPage bounds the limit of the paginated queries below: a larger limit
@@ -20,20 +20,12 @@ func pageBounds(limit, offset int) (int, error) {
 	return min(limit, MaxPage), nil
 }
 
-// liveSessionTokens selects the user's live refresh and sliding tokens of
-// generation gen or later: what makes a session active.
-func (r *Registry) liveSessionTokens(ctx context.Context, userID string, gen int64) *gorm.DB {
-	return r.Tokens(ctx).Scopes(OfUser(userID), Active(r.now())).
-		Where("ginjwt_tokens.type <> ? AND ginjwt_tokens.generation >= ?", "access", gen)
-}
-
 // SessionsPage is [Registry.Sessions] one page at a time, for users with
 // many sessions: up to limit (at most [MaxPage]) of the user's active
 // sessions, skipping the first offset, the most recently begun first, and
-// how many active sessions the user has in all. A session revoked as a
-// whole whose rows were recorded after the revocation (only memory knows)
-// is left out of the page but still counted, so a page may come up short.
-// A limit ≤ 0 or a negative offset is an error.
+// how many active sessions the user has in all. It reads the user's live
+// refresh (and sliding) tokens once, as Sessions does, and describes only
+// the sessions of the page. A limit ≤ 0 or a negative offset is an error.
 func (r *Registry) SessionsPage(ctx context.Context, userID string, limit, offset int) ([]Session, int64, error) {
 	limit, err := pageBounds(limit, offset)
 	if err != nil {
@@ -43,49 +35,51 @@ func (r *Registry) SessionsPage(ctx context.Context, userID string, limit, offse
 	if err != nil {
 		return nil, 0, err
 	}
-	var total int64
-	if err := r.liveSessionTokens(ctx, userID, gen).Distinct("session_id").Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("registry: sessions: %w", err)
-	}
-	var sids []string
-	err = r.liveSessionTokens(ctx, userID, gen).Select("session_id").Group("session_id").
-		Order("MIN(ginjwt_tokens.id) DESC").Limit(limit).Offset(offset).Pluck("session_id", &sids).Error
-	if err != nil {
-		return nil, 0, fmt.Errorf("registry: sessions: %w", err)
-	}
-	if len(sids) == 0 {
-		return []Session{}, total, nil
-	}
 	var live []Token
-	err = r.liveSessionTokens(ctx, userID, gen).Where("ginjwt_tokens.session_id IN ?", sids).
-		Select("session_id", "expires_at").Find(&live).Error
+	err = r.Tokens(ctx).Scopes(OfUser(userID), Active(r.now())).
+		Where("ginjwt_tokens.type <> ? AND ginjwt_tokens.generation >= ?", "access", gen).
+		Select("id", "session_id", "expires_at").Find(&live).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("registry: sessions: %w", err)
 	}
-	byID := map[string]*Session{}
+	// Each session once, with its first live token's ID (the order of the
+	// pages) and its latest expiry.
+	type found struct {
+		first   int64
+		session *Session
+	}
+	byID := map[string]*found{}
 	for _, t := range live {
 		if r.view.sessionRevoked(t.SessionID) {
 			continue
 		}
-		s := byID[t.SessionID]
-		if s == nil {
-			s = &Session{ID: t.SessionID}
-			byID[t.SessionID] = s
+		f := byID[t.SessionID]
+		if f == nil {
+			f = &found{first: t.ID, session: &Session{ID: t.SessionID}}
+			byID[t.SessionID] = f
 		}
-		s.ExpiresAt = later(s.ExpiresAt, t.ExpiresAt)
+		f.first = min(f.first, t.ID)
+		f.session.ExpiresAt = later(f.session.ExpiresAt, t.ExpiresAt)
 	}
-	kept := make([]string, 0, len(byID))
-	for _, sid := range sids {
-		if byID[sid] != nil {
-			kept = append(kept, sid)
-		}
+	all := make([]*found, 0, len(byID))
+	for _, f := range byID {
+		all = append(all, f)
 	}
-	if err := r.describe(ctx, byID, kept); err != nil {
+	slices.SortFunc(all, func(a, b *found) int { return cmp.Compare(b.first, a.first) })
+	total := int64(len(all))
+	all = all[min(offset, len(all)):min(offset+limit, len(all))]
+	page := make(map[string]*Session, len(all))
+	sids := make([]string, 0, len(all))
+	for _, f := range all {
+		page[f.session.ID] = f.session
+		sids = append(sids, f.session.ID)
+	}
+	if err := r.describe(ctx, page, sids); err != nil {
 		return nil, 0, err
 	}
-	out := make([]Session, 0, len(kept))
-	for _, sid := range kept {
-		out = append(out, *byID[sid])
+	out := make([]Session, 0, len(sids))
+	for _, sid := range sids {
+		out = append(out, *page[sid])
 	}
 	return out, total, nil
 }
