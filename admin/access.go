@@ -58,6 +58,7 @@ func (a *Admin) gate(c *gin.Context) {
 		case errors.Is(err, ginjwt.ErrBadRequest):
 			a.fail(c, http.StatusBadRequest, "Bad request", "The form could not be read.")
 		case errors.Is(err, ginjwt.ErrUnavailable):
+			c.Header("Retry-After", "1")
 			a.fail(c, http.StatusServiceUnavailable, "Unavailable", "The service cannot answer now; try again in a moment.")
 		default:
 			a.anonymous(c)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"path"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/device"
+	"github.com/ginjwt/ginjwt/internal/dbkey"
 	"github.com/ginjwt/ginjwt/registry"
 	"github.com/ginjwt/ginjwt/users"
 )
@@ -52,8 +54,13 @@ type Config struct {
 	MaxBodyBytes int64
 	// Users is the user store the pages search, create and change.
 	// Default: the *users.Store behind auth (auth.Users()); Mount fails
-	// when auth's store is not one and Users is nil.
+	// when auth's store is not one and Users is nil, and when Users is on
+	// another database than auth's registry (its password changes and
+	// deactivations would not cut tokens off).
 	Users *users.Store
+	// Logger receives the errors the pages answer 500 for, and the
+	// archive runs' failures. Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Admin is the mounted admin area. Close stops its background work (an
@@ -106,6 +113,9 @@ func newAdmin(auth *ginjwt.Auth, cfg Config) (*Admin, error) {
 			return nil, errors.New("admin: Config.Users is required: auth's user store is not a *users.Store")
 		}
 	}
+	if dbkey.Of(cfg.Users.DB()) != dbkey.Of(reg.DB()) {
+		return nil, errors.New("admin: Config.Users: a users.Store on another database than the token registry's would deactivate users and change passwords without cutting their tokens off")
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -136,6 +146,9 @@ func (c *Config) resolve() error {
 	case c.MaxBodyBytes < 1024:
 		return fmt.Errorf("admin: Config.MaxBodyBytes %d: must be at least 1024", c.MaxBodyBytes)
 	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
 	if strings.TrimSpace(c.Perm) != c.Perm {
 		return fmt.Errorf("admin: Config.Perm %q: surrounding white space", c.Perm)
 	}
@@ -148,6 +161,9 @@ func (a *Admin) Path() string { return a.cfg.Path }
 // Close stops an archive run started from the housekeeping page and waits
 // for it, or for ctx.
 func (a *Admin) Close(ctx context.Context) error {
+	a.job.mu.Lock()
+	a.job.closed = true
+	a.job.mu.Unlock()
 	a.cancel()
 	done := make(chan struct{})
 	go func() { a.wg.Wait(); close(done) }()

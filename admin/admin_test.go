@@ -27,17 +27,17 @@ func TestPagesRender(t *testing.T) {
 			path string
 			has  []string
 		}{
-			{"/auth/admin/users", []string{`id="user-search"`, `table class="users"`, `data-user="` + alice.ID + `"`, "alice@example.com", root.Username}},
+			{"/auth/admin/users", []string{`id="user-search"`, `table class="users stack"`, `data-user="` + alice.ID + `"`, "alice@example.com", root.Username}},
 			{"/auth/admin/users?q=ALICE", []string{`data-user="` + alice.ID + `"`}},
 			{"/auth/admin/users?q=example.com", []string{`data-user="` + alice.ID + `"`}},
 			{"/auth/admin/users/new", []string{`id="create-user"`, `name="csrf_token"`}},
-			{"/auth/admin/users/" + alice.ID, []string{`table class="sessions"`, `data-session="` + sid + `"`, `form method="post"`, `class="revoke-session"`, "192.0.2.20", "Safari", `class="logout-everywhere"`, `class="deactivate"`, `class="set-password"`}},
-			{"/auth/admin/sessions/" + sid, []string{`table class="tokens"`, "refresh", "access", "state-active"}},
-			{"/auth/admin/devices", []string{`table class="devices"`, "iPhone"}},
-			{"/auth/admin/networks", []string{`table class="networks"`, "192.0.2.20"}},
+			{"/auth/admin/users/" + alice.ID, []string{`table class="sessions stack"`, `data-session="` + sid + `"`, `form method="post"`, `class="revoke-session"`, "192.0.2.20", "Safari", `class="logout-everywhere"`, `class="deactivate"`, `class="set-password"`}},
+			{"/auth/admin/sessions/" + sid, []string{`table class="tokens stack"`, "refresh", "access", "state-active"}},
+			{"/auth/admin/devices", []string{`table class="devices stack"`, "iPhone"}},
+			{"/auth/admin/networks", []string{`table class="networks stack"`, "192.0.2.20"}},
 			{"/auth/admin/housekeeping", []string{`id="registry-stats"`, `id="archive-form"`}},
 			{"/auth/admin/housekeeping/archive", []string{`data-state="none"`}},
-			{"/auth/admin/audit", []string{`table class="audit"`}},
+			{"/auth/admin/audit", []string{`table class="audit stack"`}},
 		} {
 			w := s.get(tc.path, rp.Access)
 			isHTML(t, w, http.StatusOK)
@@ -57,7 +57,7 @@ func TestPagesRender(t *testing.T) {
 		}
 		w = s.get("/auth/admin/devices/"+m[1], rp.Access)
 		isHTML(t, w, http.StatusOK)
-		contains(t, w, `table class="device-sessions"`, `data-session="`)
+		contains(t, w, `table class="device-sessions stack"`, `data-session="`)
 		w = s.get("/auth/admin/networks", rp.Access)
 		m = networkLink.FindStringSubmatch(w.Body.String())
 		if m == nil {
@@ -65,7 +65,7 @@ func TestPagesRender(t *testing.T) {
 		}
 		w = s.get("/auth/admin/networks/"+m[1], rp.Access)
 		isHTML(t, w, http.StatusOK)
-		contains(t, w, `table class="device-sessions"`, `data-session="`)
+		contains(t, w, `table class="device-sessions stack"`, `data-session="`)
 		// The style sheet is served from the admin path, to anyone.
 		w = s.get("/auth/admin/static/admin.css", "")
 		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/css") || !strings.Contains(w.Body.String(), "table") {

@@ -39,6 +39,16 @@ type site struct {
 
 func newSite(t testing.TB, db *gorm.DB, edit func(*admin.Config), editAuth ...func(*ginjwt.Config)) *site {
 	t.Helper()
+	s, err := tryNewSite(t, db, edit, editAuth...)
+	if err != nil {
+		t.Fatalf("admin.Mount: %v", err)
+	}
+	return s
+}
+
+// tryNewSite is newSite that returns admin.Mount's error.
+func tryNewSite(t testing.TB, db *gorm.DB, edit func(*admin.Config), editAuth ...func(*ginjwt.Config)) (*site, error) {
+	t.Helper()
 	ctx := context.Background()
 	if err := ginjwt.Migrate(ctx, db); err != nil {
 		t.Fatalf("migrate: %v", err)
@@ -56,20 +66,20 @@ func newSite(t testing.TB, db *gorm.DB, edit func(*admin.Config), editAuth ...fu
 		t.Fatalf("ginjwt.Mount: %v", err)
 	}
 	t.Cleanup(func() { _ = auth.Close(context.Background()) })
-	acfg := admin.Config{Users: store}
+	acfg := admin.Config{Users: store, Logger: slog.New(slog.DiscardHandler)}
 	if edit != nil {
 		edit(&acfg)
 	}
 	adm, err := admin.Mount(e, auth, acfg)
 	if err != nil {
-		t.Fatalf("admin.Mount: %v", err)
+		return nil, err
 	}
 	t.Cleanup(func() { _ = adm.Close(context.Background()) })
 	e.GET("/api/hello", ginjwt.RequireLogin(), func(c *gin.Context) {
 		claims, _ := ginjwt.ClaimsFrom(c)
 		c.JSON(http.StatusOK, gin.H{"user": claims.UserID})
 	})
-	return &site{t: t, engine: e, auth: auth, admin: adm, store: store, db: db}
+	return &site{t: t, engine: e, auth: auth, admin: adm, store: store, db: db}, nil
 }
 
 // user creates an active user with password "pw-<username>-long".

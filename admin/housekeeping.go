@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -19,7 +18,8 @@ const MaxArchiveDays = 3650
 // archiveJob is the archive run started from the housekeeping page: one at
 // a time per Admin.
 type archiveJob struct {
-	mu sync.Mutex
+	mu     sync.Mutex
+	closed bool // Admin.Close was called: no run starts any more
 	jobState
 }
 
@@ -98,14 +98,20 @@ func (a *Admin) startArchive(c *gin.Context) {
 	before := now.Add(-time.Duration(days) * 24 * time.Hour)
 	j := &a.job
 	j.mu.Lock()
-	if j.running {
+	switch {
+	case j.closed:
+		j.mu.Unlock()
+		c.Header("Retry-After", "1")
+		a.fail(c, http.StatusServiceUnavailable, "Unavailable", "The server is shutting down.")
+		return
+	case j.running:
 		j.mu.Unlock()
 		a.fail(c, http.StatusConflict, "Already running", "An archive run is already going: see its progress on the housekeeping page.")
 		return
 	}
 	j.jobState = jobState{ran: true, running: true, by: visitorOf(c).user.Username, days: days, before: before, started: now}
+	a.wg.Add(1) // under the lock: Close waits for every run it lets start
 	j.mu.Unlock()
-	a.wg.Add(1)
 	go a.runArchive(a.ctx, before)
 	a.redirect(c, "/housekeeping/archive", "archive-started")
 }
@@ -120,7 +126,7 @@ func (a *Admin) runArchive(ctx context.Context, before time.Time) {
 		a.job.mu.Unlock()
 	})
 	if err != nil {
-		slog.Error("ginjwt admin: archive run", "error", err, "deleted", n)
+		a.cfg.Logger.Error("ginjwt admin: archive run", "error", err, "deleted", n)
 	}
 	j := &a.job
 	j.mu.Lock()

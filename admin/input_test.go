@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/ginjwt/ginjwt"
 	"github.com/ginjwt/ginjwt/admin"
 	"github.com/ginjwt/ginjwt/internal/testdb"
 	"github.com/ginjwt/ginjwt/pipeline"
@@ -263,4 +264,44 @@ func TestPerm(t *testing.T) {
 	s.user("op", func(u *users.User) { u.Perms = users.Perms{"ops"} })
 	isHTML(t, s.get("/auth/admin/users", s.login("root", "ua", "192.0.2.1").Access), http.StatusForbidden)
 	isHTML(t, s.get("/auth/admin/users", s.login("op", "ua", "192.0.2.1").Access), http.StatusOK)
+}
+
+// TestMountStores: the user store comes from auth by default, must share
+// the registry's database, and the registry must be on.
+func TestMountStores(t *testing.T) {
+	other := users.NewStore(testdb.SQLite(t))
+	if _, err := tryNewSite(t, testdb.SQLite(t), func(c *admin.Config) { c.Users = other }); err == nil || !strings.Contains(err.Error(), "Config.Users") {
+		t.Fatalf("a store on another database: %v", err)
+	}
+	if _, err := tryNewSite(t, testdb.SQLite(t), nil, func(c *ginjwt.Config) { c.Registry.Disabled, c.Registry.Devices = true, false }); err == nil || !strings.Contains(err.Error(), "registry") {
+		t.Fatalf("without the registry: %v", err)
+	}
+	// Default: auth's own store (Config.DB's).
+	s := newSite(t, testdb.SQLite(t), func(c *admin.Config) { c.Users = nil }, func(c *ginjwt.Config) { c.Users = nil })
+	if err := users.NewStore(s.db).Create(context.Background(), func() *users.User { u := users.NewUser("root"); u.IsStaff = true; return u }(), password("root")); err != nil {
+		t.Fatal(err)
+	}
+	isHTML(t, s.get("/auth/admin/users", s.login("root", "ua", "192.0.2.1").Access), http.StatusOK)
+}
+
+// TestDevicesOff: without the device registry the pages leave devices
+// out, and the device pages say it is off.
+func TestDevicesOff(t *testing.T) {
+	s := newSite(t, testdb.SQLite(t), nil, func(c *ginjwt.Config) { c.Registry.Devices = false })
+	s.user("root", staff)
+	alice := s.user("alice", nil)
+	rp := s.login("root", "ua", "192.0.2.1")
+	s.login("alice", "ua", "192.0.2.1")
+	w := s.get("/auth/admin/users/"+alice.ID, rp.Access)
+	isHTML(t, w, http.StatusOK)
+	contains(t, w, `<tr data-session="`)
+	if strings.Contains(w.Body.String(), "<th>Device</th>") {
+		t.Fatal("a device column without the device registry")
+	}
+	isHTML(t, s.get("/auth/admin/sessions/"+firstSession(t, s, alice.ID), rp.Access), http.StatusOK)
+	for _, p := range []string{"/auth/admin/devices", "/auth/admin/networks", "/auth/admin/devices/1", "/auth/admin/networks/1"} {
+		w := s.get(p, rp.Access)
+		isHTML(t, w, http.StatusNotFound)
+		contains(t, w, "device registry is off")
+	}
 }

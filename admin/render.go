@@ -2,10 +2,11 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -16,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginjwt/ginjwt"
 )
 
 //go:embed templates/*.html static/admin.css
@@ -115,7 +118,7 @@ func (a *Admin) render(c *gin.Context, status int, name, title, nav string, data
 	}
 	var buf bytes.Buffer
 	if err := a.pages[name].Execute(&buf, v); err != nil {
-		slog.ErrorContext(c.Request.Context(), "ginjwt admin: render", "page", name, "error", err)
+		a.cfg.Logger.ErrorContext(c.Request.Context(), "ginjwt admin: render", "page", name, "error", err)
 		securityHeaders(c)
 		c.Data(http.StatusInternalServerError, "text/html; charset=utf-8", []byte("<!doctype html><title>Error</title><p>Internal error.</p>"))
 		c.Abort()
@@ -149,10 +152,16 @@ func (a *Admin) fail(c *gin.Context, status int, title, message string) {
 	c.Abort()
 }
 
-// serverError logs err and answers 500 (503 when the request's context
-// ended) without details.
+// serverError logs err and answers without details: 503 with Retry-After
+// when a dependency is down (ginjwt.ErrUnavailable) or the request's
+// context ended, 500 otherwise.
 func (a *Admin) serverError(c *gin.Context, err error) {
-	slog.ErrorContext(c.Request.Context(), "ginjwt admin", "path", c.Request.URL.Path, "error", err)
+	a.cfg.Logger.ErrorContext(c.Request.Context(), "ginjwt admin", "path", c.Request.URL.Path, "error", err)
+	if errors.Is(err, ginjwt.ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		c.Header("Retry-After", "1")
+		a.fail(c, http.StatusServiceUnavailable, "Unavailable", "The service cannot answer now; try again in a moment.")
+		return
+	}
 	a.fail(c, http.StatusInternalServerError, "Internal error", "Something went wrong; it has been logged.")
 }
 
