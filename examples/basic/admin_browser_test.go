@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -65,27 +67,36 @@ func TestAdminInBrowser(t *testing.T) {
 	ctx := browsertest.New(t)
 	var usersShot, treeShot []byte
 	var landed string
-	err := chromedp.Run(ctx,
+	step := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", what, err, s.out)
+		}
+	}
+	step("an anonymous visit", chromedp.Run(ctx,
 		chromedp.Navigate(s.base+"/auth/admin"),
 		chromedp.WaitVisible("#login-form", chromedp.ByQuery),
 		chromedp.Location(&landed),
-		chromedp.SendKeys("#username", "admin", chromedp.ByQuery),
-		chromedp.SendKeys("#password", "correct horse battery staple", chromedp.ByQuery),
-		chromedp.Click(`#login-form button[type=submit]`, chromedp.ByQuery),
-		chromedp.WaitVisible("#user-search", chromedp.ByQuery),
-		chromedp.SendKeys(`#user-search input[name=q]`, "alice", chromedp.ByQuery),
-		chromedp.Submit(`#user-search input[name=q]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`table.users a.user-link`, chromedp.ByQuery),
-		chromedp.FullScreenshot(&usersShot, 100),
-		chromedp.Click(`table.users a.user-link`, chromedp.ByQuery),
-		chromedp.WaitVisible("#user-name", chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatalf("log in as staff and find alice: %v\n%s", err, s.out)
-	}
+	))
 	if !strings.Contains(landed, "/auth/login?next=") {
 		t.Fatalf("an anonymous visit to the admin landed on %q, not the login form", landed)
 	}
+	step("log in as staff", chromedp.Run(ctx,
+		chromedp.SendKeys("#username", "admin", chromedp.ByQuery),
+		chromedp.SendKeys("#password", "correct horse battery staple", chromedp.ByQuery),
+		chromedp.Click(`#login-form button[type=submit]`, chromedp.ByQuery),
+	))
+	step("the admin pages after the login", arrive(ctx, "/auth/admin", "#user-search"))
+	step("search alice", chromedp.Run(ctx,
+		chromedp.SendKeys(`#user-search input[name=q]`, "alice", chromedp.ByQuery),
+		chromedp.Submit(`#user-search input[name=q]`, chromedp.ByQuery),
+	))
+	step("the search's answer", arrive(ctx, "q=alice", `table.users a.user-link`))
+	step("open alice's page", chromedp.Run(ctx,
+		chromedp.FullScreenshot(&usersShot, 100),
+		chromedp.Click(`table.users a.user-link`, chromedp.ByQuery),
+	))
+	step("alice's page", arrive(ctx, "/auth/admin/users/", "#user-name"))
 	var name string
 	if err := chromedp.Run(ctx, chromedp.Text("#user-name", &name, chromedp.ByQuery)); err != nil || name != "alice" {
 		t.Fatalf("the user page shows %q (%v)", name, err)
@@ -98,16 +109,15 @@ func TestAdminInBrowser(t *testing.T) {
 	// Revoke the Firefox session from its row.
 	var flash string
 	row := fmt.Sprintf(`tr[data-session=%q] form.revoke-session`, sids[1])
-	err = chromedp.Run(ctx,
+	step("revoke a session", chromedp.Run(ctx,
 		chromedp.Click(row+` input[name=confirm]`, chromedp.ByQuery),
 		chromedp.Click(row+` button[type=submit]`, chromedp.ByQuery),
-		chromedp.WaitVisible("#flash", chromedp.ByQuery), // the user page again, saying what was done
+	))
+	step("the page after the revocation", arrive(ctx, "done=session-revoked", "#flash"))
+	step("read the page", chromedp.Run(ctx,
 		chromedp.Text("#flash", &flash, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelectorAll("table.sessions tr[data-session]").length`, &rows),
-	)
-	if err != nil {
-		t.Fatalf("revoke a session: %v", err)
-	}
+	))
 	if !strings.Contains(flash, "revoked") {
 		t.Fatalf("after the revocation the page says %q", flash)
 	}
@@ -120,38 +130,30 @@ func TestAdminInBrowser(t *testing.T) {
 
 	// The token tree of a live session.
 	var states string
-	err = chromedp.Run(ctx,
+	step("the token tree", chromedp.Run(ctx,
 		chromedp.Navigate(s.base+"/auth/admin/sessions/"+sids[0]),
 		chromedp.WaitVisible("table.tokens", chromedp.ByQuery),
 		chromedp.Text("table.tokens", &states, chromedp.ByQuery),
 		chromedp.FullScreenshot(&treeShot, 100),
-	)
-	if err != nil {
-		t.Fatalf("the token tree: %v", err)
-	}
+	))
 	if !strings.Contains(states, "active") {
 		t.Fatalf("the token tree of a live session shows no active token: %q", states)
 	}
 
 	// A new password ends every session of alice.
-	err = chromedp.Run(ctx,
+	step("back to alice", chromedp.Run(ctx,
 		chromedp.Navigate(s.base+"/auth/admin/users?q=alice"),
+		chromedp.WaitVisible(`table.users a.user-link`, chromedp.ByQuery),
 		chromedp.Click(`table.users a.user-link`, chromedp.ByQuery),
-		chromedp.WaitVisible("#user-name", chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = chromedp.Run(ctx,
+	))
+	step("alice's page", arrive(ctx, "/auth/admin/users/", "form.set-password"))
+	step("set alice's password", chromedp.Run(ctx,
 		chromedp.SendKeys(`form.set-password input[name=password]`, "another long passphrase", chromedp.ByQuery),
 		chromedp.Click(`form.set-password input[name=confirm]`, chromedp.ByQuery),
 		chromedp.Click(`form.set-password button[type=submit]`, chromedp.ByQuery),
-		chromedp.WaitVisible("#flash", chromedp.ByQuery),
-		chromedp.Text("#flash", &flash, chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatalf("set alice's password: %v", err)
-	}
+	))
+	step("the page after the password change", arrive(ctx, "done=password-set", "#flash"))
+	step("read the page", chromedp.Run(ctx, chromedp.Text("#flash", &flash, chromedp.ByQuery)))
 	if !strings.Contains(flash, "password was set") {
 		t.Fatalf("after the password change the page says %q", flash)
 	}
@@ -198,4 +200,29 @@ func sessionOf(t *testing.T, token string) string {
 		t.Fatalf("no sid in %s: %v", raw, err)
 	}
 	return claims.SID
+}
+
+// arrive waits until the browser has navigated to a URL containing part (a
+// form submitted, a link followed) and sel is visible there. A query that
+// meets the old document while it is replaced fails with "Not attached to
+// an active page": it is asked again, on the new one.
+func arrive(ctx context.Context, part, sel string) error {
+	deadline := time.Now().Add(15 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		var at string
+		if err = chromedp.Run(ctx, chromedp.Location(&at)); err == nil && !strings.Contains(at, part) {
+			err = fmt.Errorf("at %s, waiting for %s", at, part)
+		}
+		if err == nil {
+			if err = chromedp.Run(ctx, chromedp.WaitVisible(sel, chromedp.ByQuery)); err == nil {
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
 }
