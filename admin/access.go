@@ -65,6 +65,12 @@ func (a *Admin) gate(c *gin.Context) {
 		}
 		return
 	}
+	if claims.External() {
+		// Another issuer's token: its user ID is that issuer's, and may
+		// equal a local account's.
+		a.fail(c, http.StatusForbidden, "Forbidden", "This area is for accounts of this service.")
+		return
+	}
 	if !a.grants(claims) {
 		a.fail(c, http.StatusForbidden, "Forbidden", "This area is for staff.")
 		return

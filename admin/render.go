@@ -173,8 +173,14 @@ func (a *Admin) notFound(c *gin.Context, what string) {
 	a.fail(c, http.StatusNotFound, "Not found", "No such "+what+".")
 }
 
-// redirect answers 303 to the admin path p with a flash message.
+// redirect answers 303 to the admin path p with a flash message. Every
+// action ends here: it is logged (who, from where, what, on which page)
+// for the operators' records, which outlast the revocation log's.
 func (a *Admin) redirect(c *gin.Context, p, flash string) {
+	if v := visitorOf(c); v != nil && flash != "" {
+		a.cfg.Logger.InfoContext(c.Request.Context(), "ginjwt admin: action", "action", flash, "target", p,
+			"actor_id", v.user.ID, "actor", v.user.Username, "ip", a.auth.RequestFacts(c).ClientIP)
+	}
 	u := a.cfg.Path + p
 	if flash != "" {
 		sep := "?"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -191,10 +192,26 @@ func (a *Admin) loadUser(c *gin.Context) (*users.User, bool) {
 	return u, true
 }
 
-// mayAct reports whether the visitor may change u: a superuser's account
-// only a superuser may.
+// mayAct reports whether the visitor may change u: a superuser may change
+// any account; anyone else only their own or one with no more power than
+// theirs (not a superuser, not another staff member, no permission the
+// visitor lacks).
 func (a *Admin) mayAct(c *gin.Context, u *users.User) bool {
-	return !u.IsSuperuser || visitorOf(c).user.IsSuperuser
+	v := visitorOf(c).user
+	if v.IsSuperuser {
+		return true
+	}
+	// A new password logs the visitor in as the account: nobody may take
+	// over one with more power than their own.
+	if u.IsSuperuser || (u.IsStaff && u.ID != v.ID) {
+		return false
+	}
+	for _, p := range u.Perms {
+		if !slices.Contains(v.Perms, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // actOn loads the user of an action, checks the visitor may act on it, and
@@ -205,7 +222,7 @@ func (a *Admin) actOn(c *gin.Context, what string, fields ...field) (*users.User
 		return nil, false
 	}
 	if !a.mayAct(c, u) {
-		a.fail(c, http.StatusForbidden, "Forbidden", "Only a superuser may change a superuser's account.")
+		a.fail(c, http.StatusForbidden, "Forbidden", "Only a superuser may change a superuser's or another staff member's account, or one holding permissions you do not hold.")
 		return nil, false
 	}
 	if !a.confirmed(c, confirmData{Question: what + " " + u.Username + "?", Fields: fields}) {

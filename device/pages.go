@@ -47,6 +47,9 @@ func page[T any](ctx context.Context, db *gorm.DB, limit, offset int) ([]T, int6
 		return nil, 0, fmt.Errorf("device: list: %w", err)
 	}
 	list := []T{}
+	if int64(offset) >= total {
+		return list, total, nil // past the end: no scan of the rows to skip
+	}
 	if err := db.WithContext(ctx).Order("id DESC").Limit(limit).Offset(offset).Find(&list).Error; err != nil {
 		return nil, 0, fmt.Errorf("device: list: %w", err)
 	}

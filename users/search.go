@@ -68,8 +68,11 @@ func (s *Store) filtered(ctx context.Context, f Filter) (q *gorm.DB, ok bool) {
 		if !utf8.ValidString(f.Match) || strings.ContainsRune(f.Match, 0) {
 			return nil, false
 		}
-		pattern := "%" + likeEscaper.Replace(strings.ToLower(f.Match)) + "%"
-		q = q.Where(`(LOWER(username) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\')`, pattern, pattern)
+		// LOWER folds ASCII only on SQLite (all of Unicode on PostgreSQL):
+		// the text as typed is matched too, so "Émile" finds Émile there.
+		lower := "%" + likeEscaper.Replace(strings.ToLower(f.Match)) + "%"
+		typed := "%" + likeEscaper.Replace(f.Match) + "%"
+		q = q.Where(`(LOWER(username) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\' OR username LIKE ? ESCAPE '\')`, lower, lower, typed)
 	}
 	if f.Active != nil {
 		q = q.Where("is_active = ?", *f.Active)
