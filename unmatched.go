@@ -17,6 +17,9 @@ type unmatchedRoutes struct {
 	mu       sync.RWMutex
 	prefixes []string
 	routes   []endpoint
+	// handedOver are prefixes below ginjwt's that another package serves
+	// (see Auth.HandOver).
+	handedOver []string
 }
 
 // endpoint is one registered endpoint: its method and its full path
@@ -39,11 +42,16 @@ func (u *unmatchedRoutes) add(prefix string, routes []endpoint) {
 func (u *unmatchedRoutes) lookup(path string) (owned bool, allow []string) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
+	for _, p := range u.handedOver {
+		if under(path, p) {
+			return false, nil
+		}
+	}
 	for _, p := range u.prefixes {
 		// A prefix of "/" (Config.Routes.Prefix "/" on the engine) would own
 		// every path of the application: ginjwt then claims only its own
 		// endpoints' paths, for 405.
-		if p != "/" && (path == p || strings.HasPrefix(path, p+"/")) {
+		if p != "/" && under(path, p) {
 			owned = true
 		}
 	}
@@ -54,6 +62,24 @@ func (u *unmatchedRoutes) lookup(path string) (owned bool, allow []string) {
 	}
 	slices.Sort(allow)
 	return owned, allow
+}
+
+// under reports whether path is prefix or below it.
+func under(path, prefix string) bool {
+	return path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
+// HandOver leaves the paths at and below prefix (a full path, such as
+// "/auth/admin") to another package that serves them, such as package
+// admin: [Auth.Unmatched] answers nothing there, so that package's own
+// answers (or the engine's NoRoute) apply.
+func (a *Auth) HandOver(prefix string) {
+	prefix = strings.TrimSuffix(prefix, "/")
+	a.routes.mu.Lock()
+	defer a.routes.mu.Unlock()
+	if !slices.Contains(a.routes.handedOver, prefix) {
+		a.routes.handedOver = append(a.routes.handedOver, prefix)
+	}
 }
 
 // matchRoute reports whether path matches a gin path pattern of static

@@ -209,5 +209,27 @@ func (a *Admin) routes(r gin.IRouter) (err error) {
 	for _, p := range []string{"/users/:id/logout-everywhere", "/users/:id/deactivate", "/users/:id/activate", "/users/:id/password", "/sessions/:sid/revoke"} {
 		g.GET(p, a.postOnly)
 	}
+	// Other paths below the pages are theirs to answer, as a page, not
+	// ginjwt's JSON 404 (the pages usually sit below its prefix).
+	full := a.cfg.Path
+	if b, ok := r.(interface{ BasePath() string }); ok {
+		full = strings.TrimSuffix(b.BasePath(), "/") + a.cfg.Path
+	}
+	a.auth.HandOver(full)
+	if e, ok := r.(*gin.Engine); ok {
+		e.Use(a.unmatched(full))
+	}
 	return nil
+}
+
+// unmatched answers a request below the pages' path that no page serves:
+// 404, as a page.
+func (a *Admin) unmatched(prefix string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		if c.FullPath() != "" || (p != prefix && !strings.HasPrefix(p, prefix+"/")) {
+			return
+		}
+		a.notFound(c, "page")
+	}
 }

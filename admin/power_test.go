@@ -181,3 +181,20 @@ func TestArchiveConcurrentAndClose(t *testing.T) {
 		t.Errorf("after Close a start is accepted (303 archive-started) and the run fails at once: %s", page[strings.Index(page, "archive-state"):][:160])
 	}
 }
+
+// TestUnknownPageIsAPage: a path below the pages that none serves is a 404
+// page, not ginjwt's JSON answer for its own prefix.
+func TestUnknownPageIsAPage(t *testing.T) {
+	s := newSite(t, testdb.SQLite(t), nil)
+	s.user("root", staff)
+	rp := s.login("root", "ua", "192.0.2.1")
+	for _, path := range []string{"/auth/admin/nope", "/auth/admin/users/x/nope"} {
+		w := s.get(path, rp.Access)
+		isHTML(t, w, http.StatusNotFound)
+	}
+	// ginjwt's own unknown paths keep their JSON answer.
+	w := s.get("/auth/nope", rp.Access)
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `"error":"not_found"`) {
+		t.Fatalf("/auth/nope: %d %s", w.Code, w.Body)
+	}
+}
