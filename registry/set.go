@@ -14,8 +14,28 @@ import (
 // tokens. A Set is safe for concurrent use.
 type Set struct{ v *view }
 
-// NewSet returns an empty Set.
+// NewSet returns an empty Set, bounded only by time (entries leave when
+// their Until passes).
 func NewSet() *Set { return &Set{v: newView()} }
+
+// NewBoundedSet returns an empty Set that holds at most max entries, as
+// Options.MaxRevocations bounds a Registry's (max ≤ 0: no bound). Past it
+// the oldest tenth is forgotten, and RevokedBy answers KindForgotten for a
+// token issued before the latest revocation forgotten (with a clock
+// margin): memory can no longer rule it out, so the caller asks the source
+// of the log, or refuses the token. Nothing is forgotten silently.
+func NewBoundedSet(max int) *Set {
+	s := NewSet()
+	s.v.max = max
+	return s
+}
+
+// Forgotten is how many revocations the set forgot past its bound.
+func (s *Set) Forgotten() int64 {
+	s.v.mu.RLock()
+	defer s.v.mu.RUnlock()
+	return s.v.forgotten
+}
 
 // Load adds entries read as a snapshot (every live entry, in no promised
 // order of commit) and sets the cursor to cursor: the next read asks for

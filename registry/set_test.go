@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,5 +54,36 @@ func TestSetCursorWaitsForGaps(t *testing.T) {
 	s.Prune(until)
 	if s.Len() != 0 {
 		t.Errorf("after Until: Len %d", s.Len())
+	}
+}
+
+// TestBoundedSetForgetsLoudly: past its bound a Set forgets its oldest
+// entries and answers KindForgotten, never "not revoked", for the tokens
+// issued before the latest one forgotten; later tokens are answered from
+// memory.
+func TestBoundedSetForgetsLoudly(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_800_000_000, 0)
+	s := NewBoundedSet(10)
+	var rows []Revocation
+	for i := range 30 {
+		rows = append(rows, Revocation{ID: int64(i + 1), Kind: KindSession, Subject: fmt.Sprint("s", i),
+			At: now.Add(time.Duration(i) * time.Second), Until: now.Add(time.Hour)})
+	}
+	s.Apply(rows, now)
+	if s.Len() > 10 || s.Forgotten() == 0 {
+		t.Fatalf("30 entries in a set bounded at 10: %d held, %d forgotten", s.Len(), s.Forgotten())
+	}
+	old := pipeline.Token{ID: "x", SessionID: "s0", UserID: "u", IssuedAt: now.Add(-time.Minute)}
+	if kind, revoked := s.RevokedBy(&old); !revoked || kind != KindForgotten {
+		t.Fatalf("a token of a forgotten session: %q %v, want forgotten", kind, revoked)
+	}
+	held := pipeline.Token{ID: "y", SessionID: "s29", UserID: "u", IssuedAt: now.Add(-time.Minute)}
+	if kind, revoked := s.RevokedBy(&held); !revoked || kind != KindSession {
+		t.Fatalf("a token of a session still held: %q %v", kind, revoked)
+	}
+	later := pipeline.Token{ID: "z", SessionID: "new", UserID: "u", IssuedAt: now.Add(time.Hour)}
+	if _, revoked := s.RevokedBy(&later); revoked {
+		t.Fatal("a token issued long after every revocation is refused")
 	}
 }

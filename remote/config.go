@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginjwt/ginjwt"
+	"github.com/ginjwt/ginjwt/registry"
 )
 
 // Config configures a client service. A zero field means its documented
@@ -92,6 +93,13 @@ type Config struct {
 	// revocation made since may be unknown here. Tokens issued after it are
 	// still accepted; use RemoteVerify where that matters. Default 30 s.
 	MaxFeedLag time.Duration
+	// MaxRevocations bounds the revocations held in memory, as the auth
+	// service's Registry.MaxRevocations bounds its own. Past it the oldest
+	// tenth is forgotten, and a token issued before the latest forgotten
+	// revocation is checked with the auth service (as RemoteVerify checks
+	// every token), 503 remote_unavailable when it cannot answer. Default
+	// 1,000,000 (about 80 MB).
+	MaxRevocations int
 	// RemoteVerify asks the auth service about every access token, on top
 	// of the revocation feed: no revocation lag, at the cost of a round
 	// trip per token and RemoteVerifyTTL. Default off.
@@ -217,6 +225,12 @@ func (c *Config) resolve() error {
 	}
 	if c.MaxFeedLag < c.FeedInterval {
 		return fmt.Errorf("remote: Config.MaxFeedLag (%v) must not be shorter than Config.FeedInterval (%v)", c.MaxFeedLag, c.FeedInterval)
+	}
+	if c.MaxRevocations < 0 {
+		return fmt.Errorf("remote: Config.MaxRevocations must be positive, got %d", c.MaxRevocations)
+	}
+	if c.MaxRevocations == 0 {
+		c.MaxRevocations = registry.DefaultMaxRevocations
 	}
 	if c.MaxResponseBytes < 0 {
 		return fmt.Errorf("remote: Config.MaxResponseBytes must be positive, got %d", c.MaxResponseBytes)

@@ -123,7 +123,8 @@ func (f *follower) loop(ctx context.Context) {
 // is asked too.
 func (cl *Client) Check(ctx context.Context, token string, c *ginjwt.Claims) error {
 	t := pipeline.Token{ID: c.ID, SessionID: c.SessionID, UserID: c.UserID, IssuedAt: c.IssuedAt, Generation: c.Generation}
-	if _, revoked := cl.feed.set.Load().RevokedBy(&t); revoked {
+	kind, revoked := cl.feed.set.Load().RevokedBy(&t)
+	if revoked && kind != registry.KindForgotten {
 		return ginjwt.ErrTokenRevoked
 	}
 	now := cl.cfg.Clock()
@@ -134,7 +135,9 @@ func (cl *Client) Check(ctx context.Context, token string, c *ginjwt.Claims) err
 	if now.Sub(last) > cl.cfg.MaxFeedLag && !c.IssuedAt.After(last.Add(max(cl.cfg.Leeway, time.Second))) {
 		return ginjwt.ErrRemoteUnavailable
 	}
-	if cl.cfg.RemoteVerify {
+	// Memory that forgot revocations past its bound cannot vouch for the
+	// token: the auth service decides.
+	if cl.cfg.RemoteVerify || kind == registry.KindForgotten {
 		return cl.verified.check(ctx, token, c, now)
 	}
 	return nil

@@ -73,7 +73,7 @@ func Mount(r gin.IRouter, cfg Config) (*Client, error) {
 		what:     "the auth service's JWKS",
 	}
 	cl.feed = &follower{cl: cl}
-	cl.feed.set.Store(registry.NewSet())
+	cl.feed.set.Store(registry.NewBoundedSet(cfg.MaxRevocations))
 	cl.users = &userSync{cl: cl, seen: map[string]struct{}{}}
 	cl.verified = &verifyCache{cl: cl, entries: map[string]verdict{}}
 
@@ -179,6 +179,11 @@ func (cl *Client) Close(ctx context.Context) error {
 // the auth service's tokens; ginjwt.RequireLogin, RequirePerms, ClaimsFrom
 // and UserFrom (the local copy) work as on the auth service.
 func (cl *Client) Auth() *ginjwt.Auth { return cl.auth }
+
+// Forgotten is how many revocations this service forgot past
+// Config.MaxRevocations; the tokens they could apply to are checked with
+// the auth service.
+func (cl *Client) Forgotten() int64 { return cl.feed.set.Load().Forgotten() }
 
 // Sync reads the revocation feed now, to its end.
 func (cl *Client) Sync(ctx context.Context) error { return cl.feed.sync(ctx) }
