@@ -138,7 +138,7 @@ func (a *Admin) revokeSession(c *gin.Context) {
 	switch {
 	case err == nil:
 		if !a.mayAct(c, u) {
-			a.fail(c, http.StatusForbidden, "Forbidden", "Only a superuser may change a superuser's account.")
+			a.fail(c, http.StatusForbidden, "Forbidden", mayNotAct)
 			return
 		}
 	case !errors.Is(err, users.ErrNotFound):

@@ -192,6 +192,9 @@ func (a *Admin) loadUser(c *gin.Context) (*users.User, bool) {
 	return u, true
 }
 
+// mayNotAct is the answer to a visitor who may not change an account.
+const mayNotAct = "Only a superuser may change a superuser's or another staff member's account, or one holding permissions you do not hold."
+
 // mayAct reports whether the visitor may change u: a superuser may change
 // any account; anyone else only their own or one with no more power than
 // theirs (not a superuser, not another staff member, no permission the
@@ -222,7 +225,7 @@ func (a *Admin) actOn(c *gin.Context, what string, fields ...field) (*users.User
 		return nil, false
 	}
 	if !a.mayAct(c, u) {
-		a.fail(c, http.StatusForbidden, "Forbidden", "Only a superuser may change a superuser's or another staff member's account, or one holding permissions you do not hold.")
+		a.fail(c, http.StatusForbidden, "Forbidden", mayNotAct)
 		return nil, false
 	}
 	if !a.confirmed(c, confirmData{Question: what + " " + u.Username + "?", Fields: fields}) {
