@@ -198,3 +198,18 @@ func TestUnknownPageIsAPage(t *testing.T) {
 		t.Fatalf("/auth/nope: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestStaffChangesOrdinaryAccounts: staff (the default gate) change any
+// account that is neither staff nor superuser, whatever its permissions.
+func TestStaffChangesOrdinaryAccounts(t *testing.T) {
+	s := newSite(t, testdb.SQLite(t), nil)
+	s.user("ops", staff)
+	alice := s.user("alice", func(u *users.User) { u.Perms = users.Perms{"billing:refund"} })
+	op := s.login("ops", "ua", "192.0.2.1")
+	w := s.post("/auth/admin/users/"+alice.ID+"/password", op.Access,
+		url.Values{"csrf_token": {s.csrf(op.Access)}, "confirm": {"yes"}, "password": {"a new long password"}})
+	isHTML(t, w, http.StatusSeeOther)
+	if _, err := s.store.Authenticate(context.Background(), "alice", "a new long password"); err != nil {
+		t.Fatalf("the new password does not log alice in: %v", err)
+	}
+}

@@ -193,25 +193,25 @@ func (a *Admin) loadUser(c *gin.Context) (*users.User, bool) {
 }
 
 // mayNotAct is the answer to a visitor who may not change an account.
-const mayNotAct = "Only a superuser may change a superuser's or another staff member's account, or one holding permissions you do not hold."
+const mayNotAct = "Only a superuser may change this account (a superuser's, another staff member's, or one holding permissions you do not hold)."
 
-// mayAct reports whether the visitor may change u: a superuser may change
-// any account; anyone else only their own or one with no more power than
-// theirs (not a superuser, not another staff member, no permission the
-// visitor lacks).
+// mayAct reports whether the visitor may change u (a new password set
+// here logs its setter in as the account): a superuser may change any
+// account; anyone else their own, or one that is neither a superuser nor
+// staff — and, when Config.Perm delegates the pages to the holders of a
+// permission, one holding no permission the visitor lacks.
 func (a *Admin) mayAct(c *gin.Context, u *users.User) bool {
 	v := visitorOf(c).user
-	if v.IsSuperuser {
+	switch {
+	case v.IsSuperuser || u.ID == v.ID:
 		return true
-	}
-	// A new password logs the visitor in as the account: nobody may take
-	// over one with more power than their own.
-	if u.IsSuperuser || (u.IsStaff && u.ID != v.ID) {
+	case u.IsSuperuser || u.IsStaff:
 		return false
-	}
-	for _, p := range u.Perms {
-		if !slices.Contains(v.Perms, p) {
-			return false
+	case a.cfg.Perm != "":
+		for _, p := range u.Perms {
+			if !slices.Contains(v.Perms, p) {
+				return false
+			}
 		}
 	}
 	return true
