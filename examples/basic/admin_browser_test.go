@@ -70,7 +70,7 @@ func TestAdminInBrowser(t *testing.T) {
 	step := func(what string, err error) {
 		t.Helper()
 		if err != nil {
-			t.Fatalf("%s: %v\n%s", what, err, s.out)
+			t.Fatalf("%s: %v\n%s\n--- the page:\n%s", what, err, s.out, pageText(ctx))
 		}
 	}
 	step("an anonymous visit", chromedp.Run(ctx,
@@ -109,7 +109,7 @@ func TestAdminInBrowser(t *testing.T) {
 	// Revoke the Firefox session from its row.
 	var flash string
 	row := fmt.Sprintf(`tr[data-session=%q] form.revoke-session`, sids[1])
-	step("revoke a session", chromedp.Run(ctx,
+	step("revoke a session", within(ctx, 20*time.Second,
 		chromedp.Click(row+` input[name=confirm]`, chromedp.ByQuery),
 		chromedp.Click(row+` button[type=submit]`, chromedp.ByQuery),
 	))
@@ -225,4 +225,21 @@ func arrive(ctx context.Context, part, sel string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return err
+}
+
+// within runs actions on ctx's tab, failing after d rather than at the
+// browser's end of life, so that a step that cannot go on says which.
+func within(ctx context.Context, d time.Duration, actions ...chromedp.Action) error {
+	tctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return chromedp.Run(tctx, actions...)
+}
+
+// pageText is where the tab is and what its page shows, for a failure.
+func pageText(ctx context.Context) string {
+	var at, html string
+	if err := within(ctx, 5*time.Second, chromedp.Location(&at), chromedp.OuterHTML("main", &html, chromedp.ByQuery)); err != nil {
+		return fmt.Sprintf("(%s; no page: %v)", at, err)
+	}
+	return at + "\n" + html
 }
