@@ -73,6 +73,13 @@ func Postgres(t testing.TB) *gorm.DB {
 		closeDB(admin)
 		t.Fatalf("testdb: %v", err)
 	}
+	// The server is shared by every test running at once (max_connections
+	// 100 here): a burst of a test's requests waits for one of its own
+	// connections instead of taking the server's last ones from the other
+	// tests ("too many clients" answered 503 elsewhere). A code path that
+	// needed a second connection while holding one would hang here: none may.
+	bound(admin, 1)
+	bound(db, maxTestConns)
 	t.Cleanup(func() {
 		closeDB(db)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -81,6 +88,17 @@ func Postgres(t testing.TB) *gorm.DB {
 		closeDB(admin)
 	})
 	return db
+}
+
+// maxTestConns bounds each test database's pool on the shared server.
+const maxTestConns = 8
+
+// bound limits db's pool to n connections, none kept idle beyond two.
+func bound(db *gorm.DB, n int) {
+	if sqlDB, err := db.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(min(n, 2))
+	}
 }
 
 // PostgresDSN is the DSN of the test PostgreSQL server.
