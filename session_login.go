@@ -103,12 +103,33 @@ type LoginPage struct {
 // authenticated by cookies, as an alternative to the CSRF header.
 const CSRFField = "csrf_token"
 
-// The session values: the session's refresh (or sliding) token, which
-// renews it, and its current access token, which authenticates it.
-const (
-	sessionRefreshKey = "ginjwt.refresh"
-	sessionAccessKey  = "ginjwt.access"
-)
+// sessionTokensKey is the session value holding the session's tokens,
+// packed (see packTokens): its current access token, which authenticates
+// it, and its refresh (or sliding) token, which renews it.
+const sessionTokensKey = "ginjwt.tokens"
+
+// setTokens stores the session's tokens in sess.
+func setTokens(sess *gsessions.Session, access, refresh string) error {
+	packed, err := packTokens(access, refresh)
+	if err != nil {
+		return err
+	}
+	sess.Values = map[any]any{sessionTokensKey: packed}
+	return nil
+}
+
+// tokensOf returns the tokens sess holds; "" and "" when it holds none.
+func tokensOf(sess *gsessions.Session) (access, refresh string) {
+	packed, _ := sess.Values[sessionTokensKey].([]byte)
+	if len(packed) == 0 {
+		return "", ""
+	}
+	tokens, err := unpackTokens(packed, 2)
+	if err != nil {
+		return "", ""
+	}
+	return tokens[0], tokens[1]
+}
 
 // on reports whether session login is configured.
 func (s *SessionLogin) on() bool { return s.Enabled || s.Store != nil }
@@ -251,7 +272,9 @@ func (a *Auth) StartSession(c *gin.Context, access, refresh string) error {
 	if err != nil && sess == nil {
 		return fmt.Errorf("%w: starting a session: %w", ErrUnavailable, err)
 	}
-	sess.Values = map[any]any{sessionRefreshKey: refresh, sessionAccessKey: access}
+	if err := setTokens(sess, access, refresh); err != nil {
+		return err
+	}
 	if err := a.saveSession(c, sess); err != nil {
 		return err
 	}
@@ -285,7 +308,7 @@ func (a *Auth) endBrowserSession(c *gin.Context) error {
 	}
 	sess, err := s.Store.Get(c.Request, s.CookieName)
 	if err == nil && !sess.IsNew {
-		if refresh, _ := sess.Values[sessionRefreshKey].(string); refresh != "" {
+		if _, refresh := tokensOf(sess); refresh != "" {
 			// An expired session still names its session: revoke it all the same.
 			claims, err := a.sessionClaims(refresh, a.now())
 			if claims != nil && (err == nil || errors.Is(err, ErrTokenExpired)) {
@@ -389,8 +412,7 @@ func (a *Auth) authenticateSession(c *gin.Context, now time.Time) (*Claims, erro
 		}
 		return nil, fmt.Errorf("%w: reading the session: %w", ErrUnavailable, err)
 	}
-	refresh, _ := sess.Values[sessionRefreshKey].(string)
-	access, _ := sess.Values[sessionAccessKey].(string)
+	access, refresh := tokensOf(sess)
 	if refresh == "" || access == "" {
 		// A server-side store that finds no session for the cookie (the
 		// gin-contrib GORM store, say) does not say whether its database
@@ -458,7 +480,9 @@ func (a *Auth) renewBrowserSession(c *gin.Context, sess *gsessions.Session, refr
 	if newRefresh != "" {
 		refresh = newRefresh
 	}
-	sess.Values = map[any]any{sessionRefreshKey: refresh, sessionAccessKey: access}
+	if err := setTokens(sess, access, refresh); err != nil {
+		return nil, err
+	}
 	if err := a.saveSession(c, sess); err != nil {
 		return nil, err
 	}
