@@ -44,13 +44,8 @@ func (a *Admin) sessionPage(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	owner, err := a.reg.SessionOwner(ctx, sid)
-	if errors.Is(err, registry.ErrNotFound) {
-		a.notFound(c, "session")
-		return
-	}
-	if err != nil {
-		a.serverError(c, err)
+	owner, ok := a.sessionOwner(c, sid)
+	if !ok {
 		return
 	}
 	list, total, err := a.reg.SessionTokens(ctx, sid, a.cfg.PageSize, a.offset(n))
@@ -125,13 +120,8 @@ func (a *Admin) revokeSession(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	owner, err := a.reg.SessionOwner(ctx, sid)
-	if errors.Is(err, registry.ErrNotFound) {
-		a.notFound(c, "session")
-		return
-	}
-	if err != nil {
-		a.serverError(c, err)
+	owner, ok := a.sessionOwner(c, sid)
+	if !ok {
 		return
 	}
 	u, err := a.users.Find(ctx, owner)
@@ -157,4 +147,19 @@ func (a *Admin) revokeSession(c *gin.Context) {
 		back = "/sessions/" + url.PathEscape(sid)
 	}
 	a.redirect(c, back, "session-revoked")
+}
+
+// sessionOwner returns the ID of the user whose session sid is, or answers
+// the request (404, or the error page) and returns false.
+func (a *Admin) sessionOwner(c *gin.Context, sid string) (string, bool) {
+	owner, err := a.reg.SessionOwner(c.Request.Context(), sid)
+	if errors.Is(err, registry.ErrNotFound) {
+		a.notFound(c, "session")
+		return "", false
+	}
+	if err != nil {
+		a.serverError(c, err)
+		return "", false
+	}
+	return owner, true
 }

@@ -204,24 +204,15 @@ func (c *Config) resolve() error {
 	if c.DB == nil {
 		return errors.New("remote: Config.DB is required: it holds this service's copies of the users")
 	}
-	for _, d := range []struct {
-		name string
-		d    *time.Duration
-		def  time.Duration
-	}{
+	if err := durations("Config", []duration{
 		{"Timeout", &c.Timeout, 10 * time.Second},
 		{"KeyRefresh", &c.KeyRefresh, 5 * time.Minute},
 		{"KeyCooldown", &c.KeyCooldown, 30 * time.Second},
 		{"FeedInterval", &c.FeedInterval, 2 * time.Second},
 		{"MaxFeedLag", &c.MaxFeedLag, 30 * time.Second},
 		{"RemoteVerifyTTL", &c.RemoteVerifyTTL, 5 * time.Second},
-	} {
-		if *d.d < 0 {
-			return fmt.Errorf("remote: Config.%s must be positive, got %v", d.name, *d.d)
-		}
-		if *d.d == 0 {
-			*d.d = d.def
-		}
+	}); err != nil {
+		return err
 	}
 	if c.MaxFeedLag < c.FeedInterval {
 		return fmt.Errorf("remote: Config.MaxFeedLag (%v) must not be shorter than Config.FeedInterval (%v)", c.MaxFeedLag, c.FeedInterval)
@@ -276,3 +267,24 @@ func loopback(host string) bool {
 
 // authURL is the URL of one of the auth service's endpoints.
 func (c *Config) authURL(path string) string { return c.AuthURL + c.AuthPrefix + path }
+
+// duration is a duration field of a configuration, with its default.
+type duration struct {
+	name string
+	d    *time.Duration
+	def  time.Duration
+}
+
+// durations fills the zero durations of section ("Config") with their
+// defaults and refuses negative ones, in order.
+func durations(section string, ds []duration) error {
+	for _, d := range ds {
+		if *d.d < 0 {
+			return fmt.Errorf("remote: %s.%s must be positive, got %v", section, d.name, *d.d)
+		}
+		if *d.d == 0 {
+			*d.d = d.def
+		}
+	}
+	return nil
+}

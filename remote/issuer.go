@@ -409,21 +409,12 @@ func (c *IssuerConfig) resolve() error {
 	if c.Leeway < 0 || c.Leeway > 5*time.Minute {
 		return fmt.Errorf("remote: IssuerConfig.Leeway must be between 0 and 5m, got %v", c.Leeway)
 	}
-	for _, d := range []struct {
-		name string
-		d    *time.Duration
-		def  time.Duration
-	}{
+	if err := durations("IssuerConfig", []duration{
 		{"Timeout", &c.Timeout, 10 * time.Second},
 		{"KeyRefresh", &c.KeyRefresh, 5 * time.Minute},
 		{"KeyCooldown", &c.KeyCooldown, 30 * time.Second},
-	} {
-		if *d.d < 0 {
-			return fmt.Errorf("remote: IssuerConfig.%s must be positive, got %v", d.name, *d.d)
-		}
-		if *d.d == 0 {
-			*d.d = d.def
-		}
+	}); err != nil {
+		return err
 	}
 	if c.MaxResponseBytes < 0 {
 		return fmt.Errorf("remote: IssuerConfig.MaxResponseBytes must be positive, got %d", c.MaxResponseBytes)
