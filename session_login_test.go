@@ -565,3 +565,42 @@ func TestSessionTooLargeForTheCookie(t *testing.T) {
 		t.Fatalf("live sessions after the failed login: %v, %v", live, err)
 	}
 }
+
+// TestSessionConcurrentRenewal: a page whose resources arrive together
+// just after the access token expired renews the session once per request
+// at the same moment, every one with the same old cookie: none is taken for
+// the reuse of a rotated refresh token (which would revoke the session),
+// every request passes, and the session goes on with any of the cookies
+// they set.
+func TestSessionConcurrentRenewal(t *testing.T) {
+	testdb.Engines(t, func(t *testing.T, db *gorm.DB) {
+		h := sessionHarness(t, db, nil)
+		h.user("alice")
+		b := newBrowser(t, h)
+		wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+		h.clock.Advance(5*time.Minute + time.Second)
+		var wg sync.WaitGroup
+		codes := make([]int, 8)
+		browsers := make([]*browser, 8)
+		for i := range codes {
+			browsers[i] = b.clone()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i] = browsers[i].do(req{path: "/api/hello"}).Code
+			}()
+		}
+		wg.Wait()
+		for i, code := range codes {
+			if code != http.StatusOK {
+				t.Fatalf("request %d of 8 renewing at once: %d (%v)", i, code, codes)
+			}
+		}
+		for _, nb := range browsers {
+			wantStatus(t, nb.do(req{path: "/api/hello"}), http.StatusOK)
+		}
+		h.clock.Advance(time.Minute) // past the reuse grace
+		wantStatus(t, browsers[7].do(req{path: "/api/hello"}), http.StatusOK)
+		wantStatus(t, browsers[0].do(req{path: "/api/hello"}), http.StatusOK)
+	})
+}
