@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -35,7 +36,8 @@ import (
 // deactivation or "log out everywhere" on its next request. When the access
 // token expires, the session is renewed as the refresh endpoint renews
 // (the user reloaded: a permission taken away shows within
-// Config.Tokens.AccessTTL); unused for the refresh lifetime, it has ended.
+// Config.Tokens.AccessTTL), without rotating its refresh token: the session
+// ends when that expires, Config.Tokens.RefreshTTL after the login.
 //
 // Unsafe requests (POST, …) authenticated by the session always pass the
 // CSRF check of the cookie modes, whatever Transport.CSRF.Disabled says:
@@ -119,8 +121,16 @@ func setTokens(sess *gsessions.Session, access, refresh string) error {
 }
 
 // tokensOf returns the tokens sess holds; "" and "" when it holds none.
+// A store that keeps its values as JSON gives the packed bytes back as
+// base64 text.
 func tokensOf(sess *gsessions.Session) (access, refresh string) {
-	packed, _ := sess.Values[sessionTokensKey].([]byte)
+	var packed []byte
+	switch v := sess.Values[sessionTokensKey].(type) {
+	case []byte:
+		packed = v
+	case string:
+		packed, _ = base64.StdEncoding.DecodeString(v)
+	}
 	if len(packed) == 0 {
 		return "", ""
 	}
@@ -338,7 +348,7 @@ func dropCookie(r *http.Request, name string) {
 		var parts []string
 		for _, part := range strings.Split(line, ";") {
 			n, _, _ := strings.Cut(trimCookieSpace(part), "=")
-			if n != name {
+			if trimCookieSpace(n) != name { // "name =value" is name's too, to net/http
 				parts = append(parts, part)
 			}
 		}
@@ -430,7 +440,7 @@ func (a *Auth) authenticateSession(c *gin.Context, now time.Time) (*Claims, erro
 		err = requireType(claims, a.authTypes()...)
 	}
 	if errors.Is(err, ErrTokenExpired) {
-		claims, err = a.renewBrowserSession(c, sess, refresh)
+		claims, access, err = a.renewBrowserSession(c, sess, refresh)
 	}
 	if err != nil {
 		return nil, err
@@ -447,32 +457,41 @@ func (a *Auth) authenticateSession(c *gin.Context, now time.Time) (*Claims, erro
 	return claims, nil
 }
 
-// renewBrowserSession renews the session whose access token expired, and
-// saves the new tokens in sess.
-func (a *Auth) renewBrowserSession(c *gin.Context, sess *gsessions.Session, refresh string) (*Claims, error) {
+// renewBrowserSession renews the session whose access token expired, saves
+// the new tokens in sess, and returns the new access token and its claims.
+//
+// Here the refresh token is not rotated: it lives in a cookie that only
+// this service can read, and a rotation whose answer never reached the
+// browser (a page left, a connection cut) would make its next request look
+// like the reuse of a stolen token and revoke the session. The session so
+// ends when its refresh token does (Tokens.RefreshTTL after the login). A
+// renewal that cannot be saved (a store down, tokens grown too large for
+// the cookie) still authenticates the request and is logged; the next
+// request renews again.
+func (a *Auth) renewBrowserSession(c *gin.Context, sess *gsessions.Session, refresh string) (*Claims, string, error) {
 	rc, err := a.sessionClaims(refresh, a.now())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var access, newRefresh string
 	if is := a.cfg.SessionLogin.Issuer; is != nil {
 		if err := a.checkRevoked(c.Request, refresh, rc); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		access, newRefresh, err = is.Refresh(c, refresh)
 	} else {
 		var pair *Issued
-		pair, err = a.renewSession(c, rc, AccessRefreshed, a.cfg.rotate)
+		pair, err = a.renewSession(c, rc, AccessRefreshed, false)
 		if pair != nil {
 			access, newRefresh = pair.Access, pair.Refresh
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	claims, err := a.parseAt(access, a.now())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if a.cfg.Tokens.Sliding {
 		newRefresh = access
@@ -480,13 +499,14 @@ func (a *Auth) renewBrowserSession(c *gin.Context, sess *gsessions.Session, refr
 	if newRefresh != "" {
 		refresh = newRefresh
 	}
-	if err := setTokens(sess, access, refresh); err != nil {
-		return nil, err
+	err = setTokens(sess, access, refresh)
+	if err == nil {
+		err = a.saveSession(c, sess)
 	}
-	if err := a.saveSession(c, sess); err != nil {
-		return nil, err
+	if err != nil {
+		a.log.ErrorContext(c.Request.Context(), "ginjwt: saving a renewed session", "session", claims.SessionID, "error", err)
 	}
-	return claims, nil
+	return claims, access, nil
 }
 
 // CSRFToken returns the CSRF token a page served to the request must send

@@ -210,17 +210,28 @@ func TestSessionRefusedOnItsNextRequest(t *testing.T) {
 		})
 
 		t.Run("expiry", func(t *testing.T) {
-			// Used, the session is renewed as a refresh renews (rotation
-			// gives the refresh token a new lifetime); unused for the
-			// refresh lifetime, it has ended.
+			// Renewed while used (a new access token each AccessTTL), it
+			// ends with its refresh token, RefreshTTL after the login.
 			b := newBrowser(t, h)
 			wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
-			h.clock.Advance(23 * time.Hour)
+			h.clock.Advance(12 * time.Hour)
 			wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
-			h.clock.Advance(23 * time.Hour)
+			h.clock.Advance(11 * time.Hour)
 			wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
-			h.clock.Advance(24*time.Hour + time.Second)
+			h.clock.Advance(time.Hour + time.Second)
 			wantError(t, b.do(req{path: "/api/hello"}), http.StatusUnauthorized, "token_expired")
+		})
+		t.Run("a renewal whose answer never arrived", func(t *testing.T) {
+			// The browser keeps its old cookie (it left the page): its next
+			// request renews again, and is no reuse of a stolen token.
+			b := newBrowser(t, h)
+			wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+			old := b.clone()
+			h.clock.Advance(5*time.Minute + time.Second)
+			wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
+			h.clock.Advance(time.Minute)
+			wantStatus(t, old.do(req{path: "/api/hello"}), http.StatusOK)
+			wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
 		})
 		t.Run("a permission taken away", func(t *testing.T) {
 			b := newBrowser(t, h)
@@ -603,4 +614,48 @@ func TestSessionConcurrentRenewal(t *testing.T) {
 		wantStatus(t, browsers[7].do(req{path: "/api/hello"}), http.StatusOK)
 		wantStatus(t, browsers[0].do(req{path: "/api/hello"}), http.StatusOK)
 	})
+}
+
+// TestDropCookieAsNetHTTPReads: the session cookie left out of a login's
+// request is gone for net/http too (which trims spaces around a name), so
+// a store that saves under the ID its cookie names starts a new session.
+func TestDropCookieAsNetHTTPReads(t *testing.T) {
+	for _, h := range []string{"ginjwt_session =X", "a=1; ginjwt_session\t=X", "ginjwt_session=X; b=2"} {
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Cookie", h)
+		dropCookie(r, "ginjwt_session")
+		if c, err := r.Cookie("ginjwt_session"); err == nil {
+			t.Errorf("%q: net/http still reads %q after dropCookie", h, c.Value)
+		}
+		if h == "ginjwt_session=X; b=2" {
+			if c, err := r.Cookie("b"); err != nil || c.Value != "2" {
+				t.Errorf("%q: the other cookie was dropped too", h)
+			}
+		}
+	}
+}
+
+// TestSessionRenewalThatCannotBeSaved: a renewal whose tokens no longer
+// fit the cookie (permissions granted since the login) serves its request
+// and every later one, logged, never a 500 or a revoked session.
+func TestSessionRenewalThatCannotBeSaved(t *testing.T) {
+	h := sessionHarness(t, nil, nil)
+	u := h.user("alice")
+	b := newBrowser(t, h)
+	wantStatus(t, formLogin(b, "alice", "pw-alice", ""), http.StatusSeeOther)
+	perms := make([]string, 150) // names that do not compress
+	for i := range perms {
+		sum := sha256.Sum256([]byte{byte(i)})
+		perms[i] = hex.EncodeToString(sum[:12])
+	}
+	if err := h.store.SetPerms(context.Background(), u.ID, perms...); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(5*time.Minute + time.Second)
+	wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
+	h.clock.Advance(time.Minute)
+	wantStatus(t, b.do(req{path: "/api/hello"}), http.StatusOK)
+	if !strings.Contains(h.logs.String(), "saving a renewed session") {
+		t.Fatalf("the failed save is not logged: %s", h.logs)
+	}
 }

@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -72,14 +73,25 @@ func under(path, prefix string) bool {
 // HandOver leaves the paths at and below prefix (a full path, such as
 // "/auth/admin") to another package that serves them, such as package
 // admin: [Auth.Unmatched] answers nothing there, so that package's own
-// answers (or the engine's NoRoute) apply.
-func (a *Auth) HandOver(prefix string) {
+// answers (or the engine's NoRoute) apply. A prefix that covers one of
+// ginjwt's own endpoints ("/", "/auth", "/auth/token") is an error: their
+// 404 and 405 answers stay ginjwt's.
+func (a *Auth) HandOver(prefix string) error {
 	prefix = strings.TrimSuffix(prefix, "/")
+	if !strings.HasPrefix(prefix, "/") {
+		return fmt.Errorf("ginjwt: HandOver(%q): a path below the root is needed", prefix)
+	}
 	a.routes.mu.Lock()
 	defer a.routes.mu.Unlock()
+	for _, r := range a.routes.routes {
+		if under(r.path, prefix) {
+			return fmt.Errorf("ginjwt: HandOver(%q) would cover ginjwt's %s %s", prefix, r.method, r.path)
+		}
+	}
 	if !slices.Contains(a.routes.handedOver, prefix) {
 		a.routes.handedOver = append(a.routes.handedOver, prefix)
 	}
+	return nil
 }
 
 // matchRoute reports whether path matches a gin path pattern of static

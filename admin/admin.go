@@ -183,6 +183,15 @@ func (a *Admin) routes(r gin.IRouter) (err error) {
 			err = fmt.Errorf("admin: Config.Path %q: gin refused a route: %v", a.cfg.Path, p)
 		}
 	}()
+	// Other paths below the pages are theirs to answer, as a page, not
+	// ginjwt's JSON 404 (the pages usually sit below its prefix).
+	full := a.cfg.Path
+	if b, ok := r.(interface{ BasePath() string }); ok {
+		full = strings.TrimSuffix(b.BasePath(), "/") + a.cfg.Path
+	}
+	if err := a.auth.HandOver(full); err != nil {
+		return fmt.Errorf("admin: Config.Path: %w", err)
+	}
 	r.GET(a.cfg.Path+"/static/admin.css", a.css)
 	g := r.Group(a.cfg.Path, a.limitBody, a.gate)
 	g.GET("", a.home)
@@ -209,13 +218,6 @@ func (a *Admin) routes(r gin.IRouter) (err error) {
 	for _, p := range []string{"/users/:id/logout-everywhere", "/users/:id/deactivate", "/users/:id/activate", "/users/:id/password", "/sessions/:sid/revoke"} {
 		g.GET(p, a.postOnly)
 	}
-	// Other paths below the pages are theirs to answer, as a page, not
-	// ginjwt's JSON 404 (the pages usually sit below its prefix).
-	full := a.cfg.Path
-	if b, ok := r.(interface{ BasePath() string }); ok {
-		full = strings.TrimSuffix(b.BasePath(), "/") + a.cfg.Path
-	}
-	a.auth.HandOver(full)
 	if e, ok := r.(*gin.Engine); ok {
 		e.Use(a.unmatched(full))
 	}

@@ -213,3 +213,15 @@ func TestStaffChangesOrdinaryAccounts(t *testing.T) {
 		t.Fatalf("the new password does not log alice in: %v", err)
 	}
 }
+
+// TestNoSelfPasswordHere: the pages do not set the visitor's own password
+// (no current password is asked): a borrowed session does not become the
+// account for good.
+func TestNoSelfPasswordHere(t *testing.T) {
+	s := newSite(t, testdb.SQLite(t), nil)
+	ops := s.user("ops", staff)
+	op := s.login("ops", "ua", "192.0.2.1")
+	w := s.post("/auth/admin/users/"+ops.ID+"/password", op.Access,
+		url.Values{"csrf_token": {s.csrf(op.Access)}, "confirm": {"yes"}, "password": {"a new long password"}})
+	isHTML(t, w, http.StatusBadRequest)
+}

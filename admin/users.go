@@ -306,6 +306,12 @@ func (a *Admin) activate(c *gin.Context) {
 // setPassword is POST /users/:id/password: the new password, and a cut-off
 // of every token in the same transaction.
 func (a *Admin) setPassword(c *gin.Context) {
+	if c.Param("id") == visitorOf(c).user.ID {
+		// Without the current password: a borrowed session must not
+		// become the account for good.
+		a.badRequest(c, "You cannot set your own password here.")
+		return
+	}
 	password := c.Request.PostForm.Get("password")
 	if len(password) > users.MaxPasswordLen {
 		a.badRequest(c, "The password is too long.")

@@ -18,7 +18,7 @@ type sessionIssuer struct{ cl *Client }
 // Obtain logs in at the auth service and writes the user's local copy. A
 // copy that cannot be written ends the session just opened there.
 func (s sessionIssuer) Obtain(c *gin.Context, login, password string) (access, refresh string, err error) {
-	p, err := s.post(c, s.cl.cfg.AuthPaths.Obtain, map[string]string{"username": login, "password": password})
+	p, err := s.post(c, s.cl.cfg.AuthPaths.Obtain, map[string]string{"username": login, "password": password}, true)
 	if err != nil {
 		return "", "", err
 	}
@@ -35,9 +35,10 @@ func (s sessionIssuer) Obtain(c *gin.Context, login, password string) (access, r
 	return p.Access, p.Refresh, nil
 }
 
-// Refresh renews the session at the auth service.
+// Refresh renews the session at the auth service: a new access token, and
+// a new refresh token when the auth service rotates them.
 func (s sessionIssuer) Refresh(c *gin.Context, refresh string) (access, newRefresh string, err error) {
-	p, err := s.post(c, s.cl.cfg.AuthPaths.Refresh, map[string]string{"refresh": refresh})
+	p, err := s.post(c, s.cl.cfg.AuthPaths.Refresh, map[string]string{"refresh": refresh}, false)
 	if err != nil {
 		return "", "", err
 	}
@@ -62,9 +63,10 @@ func (s sessionIssuer) Logout(c *gin.Context, refresh string) error {
 }
 
 // post sends body to the auth service's path and returns the tokens it
-// answers (both of them: a session needs its refresh token, so an auth
-// service issuing sliding tokens cannot back cookie sessions here).
-func (s sessionIssuer) post(c *gin.Context, path string, body map[string]string) (tokenPair, error) {
+// answers: an access token, and a refresh token when withRefresh (a login:
+// a session needs one, so an auth service issuing sliding tokens cannot
+// back cookie sessions here).
+func (s sessionIssuer) post(c *gin.Context, path string, body map[string]string, withRefresh bool) (tokenPair, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return tokenPair{}, err
@@ -78,7 +80,7 @@ func (s sessionIssuer) post(c *gin.Context, path string, body map[string]string)
 		return tokenPair{}, refusal(c, a)
 	}
 	var p tokenPair
-	if err := a.decode(&p); err != nil || p.Access == "" || p.Refresh == "" {
+	if err := a.decode(&p); err != nil || p.Access == "" || (withRefresh && p.Refresh == "") {
 		return tokenPair{}, badAnswer(err)
 	}
 	return p, nil

@@ -120,24 +120,39 @@ func TestClientServiceSessionLoginNeedsASecret(t *testing.T) {
 
 // TestClientServiceSessionRenewal: once the access token of a client
 // service's session expires, the session is renewed at the auth service
-// (the permissions reloaded there), and the session goes on.
+// (the permissions reloaded there) and goes on: with the auth service
+// rotating refresh tokens or not, and with RemoteVerify asking it about
+// the new access token (not the expired one).
 func TestClientServiceSessionRenewal(t *testing.T) {
-	as := newAuthService(t, false, func(c *ginjwt.Config) { c.Tokens.AccessTTL = time.Second })
-	as.user("alice", "admin", "perm1")
-	cs := newClientService(t, as, func(c *remote.Config) {
-		c.SessionLogin.Enabled = true
-		c.Transport.Cookies.Insecure = true
-		c.Transport.CSRF.Secret = []byte("client-service-csrf-secret-32-bytes!!")
-	})
-	cs.engine.GET("/api/perm1", ginjwt.RequirePerms("perm1"), func(c *gin.Context) { c.JSON(200, "perm1") })
-	b := formBrowser(t)
-	loginByForm(t, b, cs.srv.URL, "alice", "pw-alice").want(t, http.StatusSeeOther, "")
-	b.do(http.MethodGet, cs.srv.URL+"/api/perm1", nil, nil).want(t, http.StatusOK, "")
-	u, _ := as.store.FindByUsername(context.Background(), "alice")
-	if err := as.store.SetPerms(context.Background(), u.ID); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name         string
+		noRotation   bool
+		remoteVerify bool
+	}{{"rotation", false, false}, {"no rotation", true, false}, {"remote verify", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			as := newAuthService(t, false, func(c *ginjwt.Config) {
+				c.Tokens.AccessTTL = time.Second
+				c.Tokens.DisableRefreshRotation = tc.noRotation
+			})
+			as.user("alice", "admin", "perm1")
+			cs := newClientService(t, as, func(c *remote.Config) {
+				c.SessionLogin.Enabled = true
+				c.RemoteVerify = tc.remoteVerify
+				c.Transport.Cookies.Insecure = true
+				c.Transport.CSRF.Secret = []byte("client-service-csrf-secret-32-bytes!!")
+			})
+			cs.engine.GET("/api/perm1", ginjwt.RequirePerms("perm1"), func(c *gin.Context) { c.JSON(200, "perm1") })
+			b := formBrowser(t)
+			loginByForm(t, b, cs.srv.URL, "alice", "pw-alice").want(t, http.StatusSeeOther, "")
+			b.do(http.MethodGet, cs.srv.URL+"/api/perm1", nil, nil).want(t, http.StatusOK, "")
+			u, _ := as.store.FindByUsername(context.Background(), "alice")
+			if err := as.store.SetPerms(context.Background(), u.ID); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2100 * time.Millisecond) // past the access token's exp (whole seconds)
+			b.do(http.MethodGet, cs.srv.URL+"/api/perm1", nil, nil).want(t, http.StatusForbidden, "permission_denied")
+			b.do(http.MethodGet, cs.srv.URL+"/api/test", nil, nil).want(t, http.StatusOK, "")
+		})
 	}
-	time.Sleep(2100 * time.Millisecond) // past the access token's exp (whole seconds)
-	b.do(http.MethodGet, cs.srv.URL+"/api/perm1", nil, nil).want(t, http.StatusForbidden, "permission_denied")
-	b.do(http.MethodGet, cs.srv.URL+"/api/test", nil, nil).want(t, http.StatusOK, "")
 }
