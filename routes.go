@@ -68,10 +68,22 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	}
 	if a.registry != nil {
 		route(http.MethodPost, p.Expire, h.Expire, a.expire)
-		if p.Sessions != "-" {
-			route(http.MethodGet, p.Sessions, h.Sessions, a.sessions)
-			route(http.MethodDelete, p.Sessions, h.RevokeSessions, a.revokeSessions)
-			route(http.MethodDelete, p.Sessions+"/:id", h.RevokeSession, a.revokeSessionByID)
+	}
+	// The sessions endpoints need the registry, unless the application's
+	// handlers serve them (a client service's proxies, package remote).
+	if p.Sessions != "-" {
+		for _, e := range []struct {
+			method, path string
+			wrap         Handler
+			builtin      gin.HandlerFunc
+		}{
+			{http.MethodGet, p.Sessions, h.Sessions, a.sessions},
+			{http.MethodDelete, p.Sessions, h.RevokeSessions, a.revokeSessions},
+			{http.MethodDelete, p.Sessions + "/:id", h.RevokeSession, a.revokeSessionByID},
+		} {
+			if a.registry != nil || e.wrap != nil {
+				route(e.method, e.path, e.wrap, e.builtin)
+			}
 		}
 	}
 	route(http.MethodGet, p.JWKS, h.JWKS, a.jwks)

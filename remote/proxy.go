@@ -261,12 +261,15 @@ func (cl *Client) fail(c *gin.Context, err error) {
 	ginjwt.AbortWithError(c, err)
 }
 
-// limitBody refuses a body on the sessions endpoints, which take none.
-func limitBody(c *gin.Context) {
-	if c.Request.ContentLength > 0 {
-		ginjwt.AbortWithError(c, ginjwt.ErrBodyTooLarge)
-		return
+// withoutBody is h for endpoints that take no body (the sessions'): one
+// is refused (413), and none is read.
+func withoutBody(h gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > 0 {
+			ginjwt.AbortWithError(c, ginjwt.ErrBodyTooLarge)
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 0)
+		h(c)
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 0)
-	c.Next()
 }

@@ -103,12 +103,6 @@ func Mount(r gin.IRouter, cfg Config) (*Client, error) {
 	if err := auth.Install(r, cl.users.middleware); err != nil {
 		return nil, fmt.Errorf("remote: %w", err)
 	}
-	if cfg.Paths.Sessions != "-" {
-		g := r.Group(cfg.Prefix, limitBody)
-		g.GET(cfg.Paths.Sessions, cl.sessions)
-		g.DELETE(cfg.Paths.Sessions, cl.sessions)
-		g.DELETE(cfg.Paths.Sessions+"/:id", cl.sessions)
-	}
 
 	bg, stop := context.WithCancel(context.Background())
 	cl.cancel = stop
@@ -135,6 +129,7 @@ func (cl *Client) authConfig(keys []ginjwt.Key) ginjwt.Config {
 		Transport: cfg.Transport,
 		Routes: ginjwt.Routes{Prefix: cfg.Prefix, Paths: paths, Handlers: ginjwt.Handlers{
 			Obtain: replace(cl.obtain), Refresh: replace(cl.refresh), Verify: replace(cl.verify), Logout: replace(cl.logout),
+			Sessions: replace(withoutBody(cl.sessions)), RevokeSessions: replace(withoutBody(cl.sessions)), RevokeSession: replace(withoutBody(cl.sessions)),
 		}},
 		Limits:  cfg.Limits,
 		Service: ginjwt.Service{Revocations: cl},

@@ -156,3 +156,21 @@ func TestClientServiceSessionRenewal(t *testing.T) {
 		})
 	}
 }
+
+// TestClientServiceSessionsMethods: the sessions endpoints of a client
+// service answer another method 405 with Allow, as the auth service's do,
+// and refuse a body.
+func TestClientServiceSessionsMethods(t *testing.T) {
+	as := newAuthService(t, false, nil)
+	as.user("alice", "admin")
+	cs := newClientService(t, as, nil)
+	b := newBrowser(t)
+	p := b.login(cs.srv.URL, "alice")
+	r := b.do(http.MethodPut, cs.srv.URL+"/auth/sessions", nil, bearer(p.Access))
+	r.want(t, http.StatusMethodNotAllowed, "method_not_allowed")
+	if allow := r.header.Get("Allow"); allow != "DELETE, GET" {
+		t.Fatalf("Allow: %q", allow)
+	}
+	b.do(http.MethodGet, cs.srv.URL+"/auth/sessions", nil, bearer(p.Access)).want(t, http.StatusOK, "")
+	b.do(http.MethodDelete, cs.srv.URL+"/auth/sessions/x", map[string]string{"a": "b"}, bearer(p.Access)).want(t, http.StatusRequestEntityTooLarge, "body_too_large")
+}
