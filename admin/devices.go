@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -82,30 +83,25 @@ func (a *Admin) networksPage(c *gin.Context) {
 // devicePage is GET /devices/:id?page=: an interlocutor and the sessions
 // that used it.
 func (a *Admin) devicePage(c *gin.Context) {
-	id, ok := a.intParam(c, "id")
-	if !ok || !a.devicesOn(c) {
-		return
-	}
-	n, ok := a.pageParam(c)
-	if !ok {
-		return
-	}
-	i, err := a.devices.Interlocutor(c.Request.Context(), id)
-	if errors.Is(err, device.ErrNotFound) {
-		a.notFound(c, "device")
-		return
-	}
-	if err != nil {
-		a.serverError(c, err)
-		return
-	}
-	list, total, err := a.devices.InterlocutorSessions(c.Request.Context(), id, a.cfg.PageSize, a.offset(n))
-	a.deviceSessions(c, "device", deviceData{Device: i}, "/devices/"+strconv.FormatInt(id, 10), n, list, total, err)
+	detailPage(a, c, "device", "/devices/", a.devices.Interlocutor, a.devices.InterlocutorSessions,
+		func(i *device.Interlocutor) deviceData { return deviceData{Device: i} })
 }
 
 // networkPage is GET /networks/:id?page=: a network and the sessions that
 // came from it.
 func (a *Admin) networkPage(c *gin.Context) {
+	detailPage(a, c, "network", "/networks/", a.devices.Network, a.devices.NetworkSessions,
+		func(nw *device.InterlocutorNetwork) deviceData { return deviceData{Network: nw} })
+}
+
+// detailPage answers the page of one device or network (what): the record
+// load finds by the :id of the path, and a page of the sessions that
+// sessions lists for it.
+func detailPage[T any](a *Admin, c *gin.Context, what, base string,
+	load func(context.Context, int64) (*T, error),
+	sessions func(context.Context, int64, int, int) ([]device.DeviceSession, int64, error),
+	data func(*T) deviceData,
+) {
 	id, ok := a.intParam(c, "id")
 	if !ok || !a.devicesOn(c) {
 		return
@@ -114,17 +110,17 @@ func (a *Admin) networkPage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	nw, err := a.devices.Network(c.Request.Context(), id)
+	rec, err := load(c.Request.Context(), id)
 	if errors.Is(err, device.ErrNotFound) {
-		a.notFound(c, "network")
+		a.notFound(c, what)
 		return
 	}
 	if err != nil {
 		a.serverError(c, err)
 		return
 	}
-	list, total, err := a.devices.NetworkSessions(c.Request.Context(), id, a.cfg.PageSize, a.offset(n))
-	a.deviceSessions(c, "network", deviceData{Network: nw}, "/networks/"+strconv.FormatInt(id, 10), n, list, total, err)
+	list, total, err := sessions(c.Request.Context(), id, a.cfg.PageSize, a.offset(n))
+	a.deviceSessions(c, what, data(rec), base+strconv.FormatInt(id, 10), n, list, total, err)
 }
 
 // deviceSessions answers a device or network page.
