@@ -60,7 +60,9 @@ type IssuerConfig struct {
 	PermsClaim string
 	// Algorithms are the signing algorithms accepted, an allow-list: a
 	// token of another algorithm is refused, and keys of the JWKS with
-	// another alg are ignored. Default the asymmetric ones of
+	// another alg are ignored (a key without alg is taken for the one its
+	// type implies: RS256 for RSA, ES256/384/512 by curve, EdDSA for
+	// Ed25519). Default the asymmetric ones of
 	// [ginjwt.Algorithms]; HMAC algorithms and "none" are refused here (a
 	// JWKS holds no secrets).
 	Algorithms []string
@@ -128,15 +130,16 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 		get: func(ctx context.Context) (*answer, error) {
 			return do(ctx, hc, cfg.MaxResponseBytes, http.MethodGet, cfg.JWKSURL, nil, nil)
 		},
-		install:  is.install,
-		algs:     cfg.Algorithms,
-		algsName: "IssuerConfig.Algorithms",
-		timeout:  cfg.Timeout,
-		cooldown: cfg.KeyCooldown,
-		every:    cfg.KeyRefresh,
-		clock:    cfg.Clock,
-		log:      cfg.Logger,
-		what:     "the JWKS of issuer " + strconv.Quote(cfg.Issuer),
+		install:    is.install,
+		algs:       cfg.Algorithms,
+		algsName:   "IssuerConfig.Algorithms",
+		impliedAlg: true,
+		timeout:    cfg.Timeout,
+		cooldown:   cfg.KeyCooldown,
+		every:      cfg.KeyRefresh,
+		clock:      cfg.Clock,
+		log:        cfg.Logger,
+		what:       "the JWKS of issuer " + strconv.Quote(cfg.Issuer),
 	}
 	is.parser = jwt.NewParser(
 		jwt.WithValidMethods(cfg.Algorithms),

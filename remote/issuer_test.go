@@ -550,3 +550,46 @@ func TestIssuerClaimsMapping(t *testing.T) {
 		t.Fatalf("uid 1.5: %v", err)
 	}
 }
+
+// TestIssuerKeysWithoutAlg: a JWKS whose keys carry no "alg" (Microsoft
+// Entra ID publishes its RSA keys so) is read: each key is taken for the
+// algorithm its type implies — RS256 for RSA, ES384 for a P-384 key — and
+// a token of another algorithm under it is refused.
+func TestIssuerKeysWithoutAlg(t *testing.T) {
+	p := newIdP(t)
+	ec384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.keys = []jose.JSONWebKey{
+		{Key: &p.rsa.PublicKey, KeyID: "entra-rsa", Use: "sig"},
+		{Key: &ec384.PublicKey, KeyID: "ec384", Use: "sig"},
+	}
+	p.mu.Unlock()
+	is := newTestIssuer(t, p, &clock{}, nil)
+	ctx := context.Background()
+	now := time.Now()
+	for _, tc := range []struct {
+		name string
+		alg  jose.SignatureAlgorithm
+		key  any
+		kid  string
+		ok   bool
+	}{
+		{"RS256 under an RSA key", jose.RS256, p.rsa, "entra-rsa", true},
+		{"ES384 under a P-384 key", jose.ES384, ec384, "ec384", true},
+		{"PS256 under the RSA key", jose.PS256, p.rsa, "entra-rsa", false},
+		{"RS512 under the RSA key", jose.RS512, p.rsa, "entra-rsa", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := is.Verify(ctx, mint(t, tc.alg, tc.key, tc.kid, "JWT", p.claims(now)))
+			if (err == nil) != tc.ok {
+				t.Fatalf("Verify: %v, want accepted %v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, ginjwt.ErrTokenInvalid) {
+				t.Fatalf("a refusal that is not token_invalid: %v", err)
+			}
+		})
+	}
+}

@@ -3,6 +3,10 @@ package remote
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
@@ -26,16 +30,20 @@ import (
 // last good set kept, answers bounded in size); reading and validating
 // each JWK is keyfunc's (and jwkset's, which it is built on).
 type keySource struct {
-	get      func(ctx context.Context) (*answer, error) // one request for the JWKS
-	install  func([]ginjwt.Key) error                   // takes a changed set
-	algs     []string                                   // the algorithms of the keys kept
-	algsName string                                     // the field that sets algs, for errors
-	timeout  time.Duration                              // bounds each fetch
-	cooldown time.Duration                              // between fetches for unknown kids
-	every    time.Duration                              // between fetches of loop
-	clock    func() time.Time
-	log      *slog.Logger
-	what     string // the JWKS's name in the logs
+	get     func(ctx context.Context) (*answer, error) // one request for the JWKS
+	install func([]ginjwt.Key) error                   // takes a changed set
+	algs    []string                                   // the algorithms of the keys kept
+	// impliedAlg takes a key published without "alg" for the algorithm its
+	// type implies (see impliedAlg), as OIDC providers' JWKS may publish
+	// them (Microsoft Entra ID does); the auth service's keys always say.
+	impliedAlg bool
+	algsName   string        // the field that sets algs, for errors
+	timeout    time.Duration // bounds each fetch
+	cooldown   time.Duration // between fetches for unknown kids
+	every      time.Duration // between fetches of loop
+	clock      func() time.Time
+	log        *slog.Logger
+	what       string // the JWKS's name in the logs
 
 	mu        sync.Mutex   // held during a fetch: one at a time
 	last      time.Time    // when the last fetch for an unknown kid began
@@ -73,7 +81,7 @@ func (k *keySource) fetch(ctx context.Context) ([]ginjwt.Key, error) {
 		if err != nil || len(jwks) != 1 {
 			continue
 		}
-		key, ok := verifyKey(jwks[0], k.algs)
+		key, ok := verifyKey(jwks[0], k.algs, k.impliedAlg)
 		if !ok || slices.ContainsFunc(keys, func(x ginjwt.Key) bool { return x.ID == key.ID }) {
 			continue // the first key of an ID is kept; SetKeys refuses two
 		}
@@ -91,17 +99,45 @@ func (k *keySource) fetch(ctx context.Context) ([]ginjwt.Key, error) {
 	return keys, nil
 }
 
-// verifyKey turns a JWK into a key that only verifies.
-func verifyKey(j jwkset.JWK, algs []string) (ginjwt.Key, bool) {
+// verifyKey turns a JWK into a key that only verifies; with implied, a key
+// without "alg" takes the algorithm its type implies.
+func verifyKey(j jwkset.JWK, algs []string, implied bool) (ginjwt.Key, bool) {
 	m := j.Marshal()
-	if m.USE != jwkset.UseSig || m.KID == "" || !slices.Contains(algs, m.ALG.String()) {
-		return ginjwt.Key{}, false
-	}
 	pub := j.Key()
 	if s, ok := pub.(crypto.Signer); ok {
 		pub = s.Public() // a private key published by mistake: keep its public half only
 	}
-	return ginjwt.Key{ID: m.KID, Algorithm: m.ALG.String(), Public: pub}, true
+	alg := m.ALG.String()
+	if alg == "" && implied {
+		alg = impliedAlg(pub)
+	}
+	if m.USE != jwkset.UseSig || m.KID == "" || !slices.Contains(algs, alg) {
+		return ginjwt.Key{}, false
+	}
+	return ginjwt.Key{ID: m.KID, Algorithm: alg, Public: pub}, true
+}
+
+// impliedAlg is the one algorithm a public key without "alg" is taken for:
+// RS256 for RSA (what providers that omit it sign with), ES256, ES384 or
+// ES512 by the curve of an EC key, EdDSA for Ed25519; "" for anything
+// else. A token of another algorithm for such a key is refused.
+func impliedAlg(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return "RS256"
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return "ES256"
+		case elliptic.P384():
+			return "ES384"
+		case elliptic.P521():
+			return "ES512"
+		}
+	case ed25519.PublicKey:
+		return "EdDSA"
+	}
+	return ""
 }
 
 // refresh fetches the JWKS and installs it; on failure the last good set
