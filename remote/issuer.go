@@ -45,6 +45,11 @@ type IssuerConfig struct {
 	// tokens by an audience mapper; Auth0: the API's identifier).
 	// Required, one or more.
 	Audience []string
+	// AuthorizedParties, when set, are the azp values accepted: a token
+	// must carry one of them, compared exactly (the OIDC client the token
+	// was issued to; Keycloak writes it in every access token). Default
+	// none: azp is not checked.
+	AuthorizedParties []string
 	// UserClaim is the claim that holds the user's ID (Claims.UserID): a
 	// string, or a number written in decimal. Default "sub".
 	UserClaim string
@@ -303,6 +308,11 @@ func (is *Issuer) claims(m jwt.MapClaims) (*ginjwt.Claims, error) {
 			return nil, fmt.Errorf("%w: the token's typ claim is %q, not Bearer", ginjwt.ErrTokenTypeInvalid, s)
 		}
 	}
+	if len(is.cfg.AuthorizedParties) > 0 {
+		if azp, _ := m["azp"].(string); !slices.Contains(is.cfg.AuthorizedParties, azp) {
+			return nil, fmt.Errorf("%w: the token's azp is not an authorized party", ginjwt.ErrTokenInvalid)
+		}
+	}
 	c := &ginjwt.Claims{Type: ginjwt.AccessToken, Issuer: is.cfg.Issuer}
 	var ok bool
 	if c.UserID, ok = idString(m[is.cfg.UserClaim]); !ok || c.UserID == "" {
@@ -390,6 +400,12 @@ func (c *IssuerConfig) resolve() error {
 		}
 	}
 	c.Audience = slices.Clone(c.Audience)
+	for i, azp := range c.AuthorizedParties {
+		if azp == "" {
+			return fmt.Errorf("remote: IssuerConfig.AuthorizedParties[%d] is empty", i)
+		}
+	}
+	c.AuthorizedParties = slices.Clone(c.AuthorizedParties)
 	if c.UserClaim == "" {
 		c.UserClaim = "sub"
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -591,5 +592,32 @@ func TestIssuerKeysWithoutAlg(t *testing.T) {
 				t.Fatalf("a refusal that is not token_invalid: %v", err)
 			}
 		})
+	}
+}
+
+// TestIssuerAuthorizedParties: with AuthorizedParties, a token issued to
+// another client (azp) is refused, and one without azp too.
+func TestIssuerAuthorizedParties(t *testing.T) {
+	p := newIdP(t)
+	is := newTestIssuer(t, p, &clock{}, func(c *remote.IssuerConfig) { c.AuthorizedParties = []string{"web-app"} })
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := is.Verify(ctx, mint(t, jose.RS256, p.rsa, "rsa1", "JWT", p.claims(now))); err != nil {
+		t.Fatalf("azp web-app: %v", err)
+	}
+	for _, azp := range []any{"other-app", nil, 42} {
+		c := p.claims(now)
+		if azp == nil {
+			delete(c, "azp")
+		} else {
+			c["azp"] = azp
+		}
+		if _, err := is.Verify(ctx, mint(t, jose.RS256, p.rsa, "rsa1", "JWT", c)); !errors.Is(err, ginjwt.ErrTokenInvalid) {
+			t.Fatalf("azp %v: %v, want token_invalid", azp, err)
+		}
+	}
+	if _, err := remote.NewIssuer(remote.IssuerConfig{JWKSURL: p.jwksURL(), Issuer: p.issuer(), Audience: []string{"a"},
+		AuthorizedParties: []string{""}, Logger: quietLogger()}); err == nil || !strings.Contains(err.Error(), "AuthorizedParties[0]") {
+		t.Fatalf("an empty authorized party: %v", err)
 	}
 }
