@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -61,16 +58,10 @@ func (r *Registry) listen(ctx context.Context) {
 		conn, err := sqlDB.Conn(ctx)
 		if err == nil {
 			var listened atomic.Bool
-			notified := func(payload string) {
+			err = l.Listen(ctx, conn, notifyChannel, func() {
 				listened.Store(true)
-				r.applyNotified(payload)
 				r.poke()
-			}
-			if pl, ok := l.(listener.PayloadListener); ok {
-				err = pl.ListenPayload(ctx, conn, notifyChannel, notified)
-			} else {
-				err = l.Listen(ctx, conn, notifyChannel, func() { notified("") })
-			}
+			})
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse a listening connection
 			_ = conn.Close()
 			if listened.Load() {
@@ -88,69 +79,4 @@ func (r *Registry) listen(ctx context.Context) {
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
-}
-
-// A NOTIFY carries the revocations it announces, when they fit in its
-// payload (PostgreSQL allows 8,000 bytes): the instances listening apply
-// them at once, before the catch-up read of the log that the notification
-// also wakes, which can wait for a connection and a query on a busy
-// database. The read stays the source of truth (it moves the cursor and
-// fills gaps); the payload only adds revocations earlier, so a payload
-// that cannot be read changes nothing.
-
-// notifiedRow is one revocation in a NOTIFY payload: times in
-// microseconds since the Unix epoch.
-type notifiedRow struct {
-	ID         int64          `json:"i"`
-	Kind       RevocationKind `json:"k"`
-	Subject    string         `json:"s"`
-	Generation int64          `json:"g,omitempty"`
-	At         int64          `json:"a"`
-	Until      int64          `json:"u"`
-}
-
-// maxPayload is the most a NOTIFY payload may hold, with a margin below
-// PostgreSQL's 8,000 bytes.
-const maxPayload = 7900
-
-// notifyPayload is the payload announcing rows: the rows themselves when
-// they fit, otherwise the last ID (the listeners then read the log).
-func notifyPayload(rows []Revocation) string {
-	last := strconv.FormatInt(rows[len(rows)-1].ID, 10)
-	out := make([]notifiedRow, len(rows))
-	for i, r := range rows {
-		out[i] = notifiedRow{ID: r.ID, Kind: r.Kind, Subject: r.Subject, Generation: r.Generation,
-			At: r.At.UnixMicro(), Until: r.Until.UnixMicro()}
-	}
-	b, err := json.Marshal(out)
-	if err != nil || len(b) > maxPayload {
-		return last
-	}
-	return string(b)
-}
-
-// applyNotified applies the revocations a NOTIFY payload carries; a payload
-// of another form (an ID, a message of another program) changes nothing.
-func (r *Registry) applyNotified(payload string) {
-	if !strings.HasPrefix(payload, "[") || len(payload) > maxPayload {
-		return
-	}
-	var in []notifiedRow
-	if err := json.Unmarshal([]byte(payload), &in); err != nil {
-		return
-	}
-	rows := make([]Revocation, 0, len(in))
-	for _, n := range in {
-		switch n.Kind {
-		case KindToken, KindSession, KindUser:
-		default:
-			return
-		}
-		if n.Subject == "" || len(n.Subject) > 64 {
-			return
-		}
-		rows = append(rows, Revocation{ID: n.ID, Kind: n.Kind, Subject: n.Subject, Generation: n.Generation,
-			At: time.UnixMicro(n.At), Until: time.UnixMicro(n.Until)})
-	}
-	r.view.apply(rows, r.now())
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -174,7 +175,8 @@ func (v *revocation) write() error {
 		return fmt.Errorf("registry: write the revocation log: %w", err)
 	}
 	if v.r.postgres {
-		if err := v.tx.Exec("SELECT pg_notify(?, ?)", notifyChannel, notifyPayload(v.rows)).Error; err != nil {
+		last := strconv.FormatInt(v.rows[len(v.rows)-1].ID, 10)
+		if err := v.tx.Exec("SELECT pg_notify(?, ?)", notifyChannel, last).Error; err != nil {
 			return fmt.Errorf("registry: notify: %w", err)
 		}
 	}

@@ -18,14 +18,7 @@ type Listener struct{}
 // Listen listens on channel over conn, which must be a pgx connection
 // (gorm.io/driver/postgres opens those); see
 // [github.com/ginjwt/ginjwt/registry.Listener].
-func (l Listener) Listen(ctx context.Context, conn *sql.Conn, channel string, notify func()) error {
-	return l.ListenPayload(ctx, conn, channel, func(string) { notify() })
-}
-
-// ListenPayload is Listen that hands on each notification's payload ("" for
-// the call made once listening has begun): the registry applies the
-// revocations a NOTIFY carries without reading the log first.
-func (Listener) ListenPayload(ctx context.Context, conn *sql.Conn, channel string, notify func(payload string)) error {
+func (Listener) Listen(ctx context.Context, conn *sql.Conn, channel string, notify func()) error {
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -35,13 +28,12 @@ func (Listener) ListenPayload(ctx context.Context, conn *sql.Conn, channel strin
 		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 			return err
 		}
-		notify("")
+		notify()
 		for {
-			n, err := pc.WaitForNotification(ctx)
-			if err != nil {
+			if _, err := pc.WaitForNotification(ctx); err != nil {
 				return err
 			}
-			notify(n.Payload)
+			notify()
 		}
 	})
 }

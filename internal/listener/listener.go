@@ -16,12 +16,6 @@ type Listener interface {
 	Listen(ctx context.Context, conn *sql.Conn, channel string, notify func()) error
 }
 
-// PayloadListener is a Listener that also hands on each notification's
-// payload ("" for the call made once listening has begun).
-type PayloadListener interface {
-	ListenPayload(ctx context.Context, conn *sql.Conn, channel string, notify func(payload string)) error
-}
-
 var (
 	mu      sync.RWMutex
 	current Listener
