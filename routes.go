@@ -81,8 +81,13 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 			{http.MethodDelete, p.Sessions, h.RevokeSessions, a.revokeSessions},
 			{http.MethodDelete, p.Sessions + "/:id", h.RevokeSession, a.revokeSessionByID},
 		} {
-			if a.registry != nil || e.wrap != nil {
+			switch {
+			case a.registry != nil:
 				route(e.method, e.path, e.wrap, e.builtin)
+			case e.wrap != nil:
+				// Without a registry the built-in has nothing to list or
+				// revoke: a wrapper that calls it gets 404.
+				route(e.method, e.path, e.wrap, func(c *gin.Context) { AbortWithError(c, ErrNotFound) })
 			}
 		}
 	}
