@@ -22,8 +22,8 @@ import (
 // that comes after a delete finds the row gone and records it again. What
 // the database still refuses — a connection committed between this
 // statement's snapshot and its lock, which the foreign key catches — rolls
-// back only this sweep (a savepoint), never the archiving of the tokens:
-// the rows stay until the next archive run. On SQLite writers take turns,
+// back only this sweep (a savepoint), never the archiving of the tokens,
+// and the sweep is made again, up to three times. On SQLite writers take turns,
 // and none of this can interleave.
 func (d *Registry) archive(tx *gorm.DB, tokenIDs []int64) error {
 	var interlocutors, networks []int64
@@ -44,7 +44,7 @@ func (d *Registry) archive(tx *gorm.DB, tokenIDs []int64) error {
 		return nil
 	}
 	deleted := false
-	err = tx.Transaction(func(sp *gorm.DB) error {
+	sweep := func(sp *gorm.DB) error {
 		for _, t := range []struct {
 			table, column string
 			ids           []int64
@@ -63,7 +63,18 @@ func (d *Registry) archive(tx *gorm.DB, tokenIDs []int64) error {
 			}
 		}
 		return nil
-	})
+	}
+	// A refusal rolls back the sweep to its savepoint; the next statement
+	// takes a new snapshot (READ COMMITTED), in which the login that raced
+	// it has committed and its row is no longer unused: sweep again, so
+	// the other unused rows of the batch go now rather than never (a later
+	// run sweeps only the rows its own tokens used).
+	for range 3 {
+		deleted = false
+		if err = tx.Transaction(sweep); err == nil || !foreignKeyViolation(err) {
+			break
+		}
+	}
 	if err != nil && !foreignKeyViolation(err) {
 		return fmt.Errorf("device: archive unused interlocutors and networks: %w", err)
 	}
