@@ -132,7 +132,9 @@ func TestClientServiceSessionRenewal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			as := newAuthService(t, false, func(c *ginjwt.Config) {
-				c.Tokens.AccessTTL = time.Second
+				// Two seconds: exp is whole seconds, rounded down, so a
+				// one-second token issued late in a second arrives expired.
+				c.Tokens.AccessTTL = 2 * time.Second
 				c.Tokens.DisableRefreshRotation = tc.noRotation
 			})
 			as.user("alice", "admin", "perm1")
@@ -150,7 +152,7 @@ func TestClientServiceSessionRenewal(t *testing.T) {
 			if err := as.store.SetPerms(context.Background(), u.ID); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(2100 * time.Millisecond) // past the access token's exp (whole seconds)
+			time.Sleep(3100 * time.Millisecond) // past the access token's exp
 			b.do(http.MethodGet, cs.srv.URL+"/api/perm1", nil, nil).want(t, http.StatusForbidden, "permission_denied")
 			b.do(http.MethodGet, cs.srv.URL+"/api/test", nil, nil).want(t, http.StatusOK, "")
 		})
